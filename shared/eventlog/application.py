@@ -1,0 +1,67 @@
+"""The base of each service's eventsourcing Application: contract events, its own tables."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any, ClassVar
+from uuid import UUID
+
+import msgspec
+from eventsourcing.application import Application, ProcessingEvent
+from eventsourcing.persistence import ProcessRecorder, Recording, Tracking
+from eventsourcing.postgres import PostgresFactory
+from eventsourcing.utils import get_topic
+
+from shared.eventlog.mapper import EventMapper
+from shared.eventlog.recorders import MultiTrackingPOPORecorder, MultiTrackingPostgresRecorder
+from shared.events import Event, utc_now
+
+__all__ = ["ServiceApplication", "TABLE_DEFAULTS"]
+
+# Set for every service's tables. Tables are created once by `jikimi migrate` (concurrent
+# creation races), multi-row tracking lets consumer instances commit out of order, and the
+# library's DB-function insert path would skip our tracking records, so it stays off.
+TABLE_DEFAULTS: dict[str, str] = {
+    "CREATE_TABLE": "n",
+    "SINGLE_ROW_TRACKING": "n",
+    "POSTGRES_ENABLE_DB_FUNCTIONS": "n",
+    "POSTGRES_LOCK_TIMEOUT": "5",
+    "PROCESS_RECORDER_TOPIC": get_topic(MultiTrackingPostgresRecorder),
+}
+
+
+class ServiceApplication(Application[UUID]):
+    """One service's system of record: its events in ``<name>_events``, the upstream events
+    it has processed in ``<name>_tracking``. Subclasses set ``name`` and add use cases."""
+
+    name = "service"
+    env: ClassVar[dict[str, str]] = dict(TABLE_DEFAULTS)
+
+    def construct_mapper(self) -> EventMapper:
+        return EventMapper()
+
+    def construct_recorder(self) -> ProcessRecorder:
+        if isinstance(self.factory, PostgresFactory):
+            return self.factory.process_recorder()
+        return MultiTrackingPOPORecorder()
+
+    @property
+    def service(self) -> str:
+        """The service name that events carry and subjects start with."""
+        return self.name.lower()
+
+    def record(self, *events: Event, trackings: Sequence[Tracking] = ()) -> list[Recording[UUID]]:
+        """Commit ``events`` (stamped with this service and the time of recording) and the
+        ``trackings`` of the upstream events that caused them, in one transaction."""
+        now = utc_now()
+        stamped = [msgspec.structs.replace(e, service=self.service, recorded_at=now) for e in events]
+        processing: ProcessingEvent[UUID] = ProcessingEvent()
+        processing.collect_events(*stamped, trackings=list(trackings))
+        recordings = self._record(processing)
+        self._notify(recordings)
+        return recordings
+
+    def get_stream(self, originator_id: UUID) -> list[Event]:
+        """Every event of one aggregate, in order."""
+        events: Iterable[Any] = self.events.get(originator_id)
+        return list(events)

@@ -1,0 +1,66 @@
+"""Process recorders that commit several tracking records with the new events.
+
+The library's process recorder takes one ``tracking`` per transaction. A consumer that
+handles a batch of upstream events commits one tracking record per upstream event, so that
+each redelivered event is recognised on its own. With several consumer instances sharing a
+durable consumer, events of one upstream service arrive out of order, so tracking is
+multi-row (primary key ``application_name, notification_id``), not the single-row default.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from eventsourcing.persistence import IntegrityError, StoredEvent, Tracking
+from eventsourcing.popo import POPOProcessRecorder
+from eventsourcing.postgres import PostgresProcessRecorder
+from psycopg import Cursor
+from psycopg.rows import DictRow
+
+__all__ = ["MultiTrackingPOPORecorder", "MultiTrackingPostgresRecorder", "is_tracking_conflict"]
+
+
+class MultiTrackingPostgresRecorder(PostgresProcessRecorder):
+    """Inserts every ``trackings=[…]`` record in the same transaction as the events."""
+
+    def _insert_events(self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], **kwargs: Any) -> None:
+        for tracking in kwargs.get("trackings", ()):
+            self._insert_tracking(curs, tracking=tracking)
+        super()._insert_events(curs, stored_events, **kwargs)
+
+
+class MultiTrackingPOPORecorder(POPOProcessRecorder):
+    """The in-memory twin, for unit tests: a set of (application, notification id) pairs."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._tracked: set[tuple[str, int]] = set()
+
+    def _assert_uniqueness(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> None:
+        super()._assert_uniqueness(stored_events, **kwargs)
+        trackings: Sequence[Tracking] = kwargs.get("trackings", ())
+        keys = [(t.application_name, t.notification_id) for t in trackings]
+        if len(set(keys)) != len(keys) or self._tracked.intersection(keys):
+            msg = f"already tracked: {sorted(self._tracked.intersection(keys))}"
+            raise IntegrityError(msg)
+
+    def _update_table(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int] | None:
+        ids = super()._update_table(stored_events, **kwargs)
+        for t in kwargs.get("trackings", ()):
+            self._tracked.add((t.application_name, t.notification_id))
+            self._insert_tracking(t)
+        return ids
+
+    def is_tracked(self, tracking: Tracking) -> bool:
+        return (tracking.application_name, tracking.notification_id) in self._tracked
+
+
+def is_tracking_conflict(error: IntegrityError) -> bool:
+    """True when ``error`` says an upstream event was already processed (a tracking row
+    exists), False when it is another conflict (e.g. two writers on one aggregate)."""
+    cause = error.__cause__
+    diag = getattr(cause, "diag", None)
+    if diag is not None:
+        return str(getattr(diag, "table_name", "") or "").endswith("_tracking")
+    return "already tracked" in str(error)

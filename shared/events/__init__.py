@@ -1,0 +1,26 @@
+"""The contract between Jikimi's services: every event that crosses a service boundary.
+
+Pure data and codec; no I/O. Importing this package registers every published event type.
+"""
+
+from shared.events import system
+from shared.events.base import Event, event_types, utc_now
+from shared.events.codec import EventCodec, UnknownEventError, encode
+from shared.events.system import ProbeEchoed, ProbeSent
+
+__all__ = [
+    "CODEC",
+    "Event",
+    "EventCodec",
+    "ProbeEchoed",
+    "ProbeSent",
+    "UnknownEventError",
+    "decode",
+    "encode",
+    "event_types",
+    "system",
+    "utc_now",
+]
+
+CODEC = EventCodec(event_types().values())
+decode = CODEC.decode

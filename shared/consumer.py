@@ -1,0 +1,184 @@
+"""Exactly-once processing of the shared stream into one service's own log.
+
+A :class:`StreamConsumer` pulls from a durable JetStream consumer (instances of a service
+share it, and JetStream splits the work between them). For each upstream event the handler
+returns the new events it causes; those events and one tracking record per upstream event
+(upstream service, notification id) commit in one PostgreSQL transaction, so a redelivered
+message changes nothing. A batch commits together; if that fails on a conflict, its events
+are processed one by one, and an event whose tracking record already exists is simply
+acknowledged. A message that cannot be decoded, or whose handler still fails after
+``max_attempts`` deliveries, is parked on ``parked.<service>.<consumer>`` (its own stream)
+with a log line naming its position; then the consumer goes on. Nothing is dropped silently.
+
+Handlers must be deterministic in what they write: ids of aggregates they create are derived
+from the upstream event (e.g. ``uuid5``), so that two instances racing on one event, or two
+events of one batch touching one aggregate, collide on the event table's key, not duplicate.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import structlog
+from eventsourcing.persistence import IntegrityError, Tracking
+from nats.aio.msg import Msg
+from nats.errors import TimeoutError as NatsTimeoutError
+from nats.js import JetStreamContext
+from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
+
+from shared.eventlog.application import ServiceApplication
+from shared.eventlog.recorders import is_tracking_conflict
+from shared.events import CODEC, Event, UnknownEventError
+
+__all__ = ["Handler", "StreamConsumer", "ConsumerStats"]
+
+log = structlog.get_logger()
+
+Handler = Callable[[Event], Sequence[Event]]
+"""Given one upstream event, the new events to record (may be empty). Runs in a worker thread;
+may read the application's state; must not write."""
+
+
+
+@dataclass
+class ConsumerStats:
+    processed: int = 0
+    redelivered: int = 0
+    parked: int = 0
+    batches: int = 0
+
+
+class _Item:
+    __slots__ = ("event", "msg")
+
+    def __init__(self, msg: Msg, event: Event) -> None:
+        self.msg = msg
+        self.event = event
+
+    @property
+    def tracking(self) -> Tracking:
+        return Tracking(self.event.service, self.event.position)
+
+
+class StreamConsumer:
+    """Feeds ``subjects`` of the stream through ``handler`` into ``app``'s log, exactly once."""
+
+    def __init__(  # noqa: PLR0913 -- each is a separate collaborator or knob
+        self,
+        app: ServiceApplication,
+        js: JetStreamContext,
+        *,
+        name: str,
+        subjects: Sequence[str],
+        handler: Handler,
+        stream: str,
+        batch_size: int = 256,
+        max_attempts: int = 5,
+        ack_wait_s: float = 30.0,
+    ) -> None:
+        self.app = app
+        self.durable = f"{app.service}-{name}"
+        self._js = js
+        self._subjects = list(subjects)
+        self._handler = handler
+        self._stream = stream
+        self._batch_size = batch_size
+        self._max_attempts = max_attempts
+        self._ack_wait_s = ack_wait_s
+        self.stats = ConsumerStats()
+
+    def config(self) -> ConsumerConfig:
+        """The durable pull consumer every instance of this service binds to."""
+        return ConsumerConfig(
+            durable_name=self.durable,
+            filter_subjects=self._subjects,
+            deliver_policy=DeliverPolicy.ALL,
+            ack_policy=AckPolicy.EXPLICIT,
+            ack_wait=self._ack_wait_s,
+            max_ack_pending=max(4 * self._batch_size, 1000),
+            max_deliver=-1,  # we park after max_attempts ourselves, so nothing is dropped unseen
+        )
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Consume until ``stop`` is set."""
+        await self._js.add_consumer(self._stream, self.config())
+        psub = await self._js.pull_subscribe_bind(self.durable, self._stream)
+        log.info("consumer_started", consumer=self.durable, subjects=self._subjects)
+        try:
+            while not stop.is_set():
+                try:
+                    msgs = await psub.fetch(self._batch_size, timeout=0.5)
+                except (TimeoutError, NatsTimeoutError):
+                    continue
+                await self.process(msgs)
+        finally:
+            await psub.unsubscribe()
+            log.info("consumer_stopped", consumer=self.durable, **vars(self.stats))
+
+    async def process(self, msgs: Sequence[Msg]) -> None:
+        """Handle one fetched batch: commit it, then acknowledge it."""
+        items: list[_Item] = []
+        for msg in msgs:
+            try:
+                items.append(_Item(msg, CODEC.decode(msg.data)))
+            except UnknownEventError as e:
+                await self._park(msg, f"undecodable: {e}")
+        if not items:
+            return
+        self.stats.batches += 1
+        try:
+            await asyncio.to_thread(self._commit, items)
+        except Exception:  # noqa: BLE001 -- any failure: fall back to one event at a time
+            for item in items:
+                await self._process_one(item)
+            return
+        for item in items:
+            await item.msg.ack()
+        self.stats.processed += len(items)
+
+    def _commit(self, items: Sequence[_Item]) -> None:
+        new_events = [new for item in items for new in self._handler(item.event)]
+        self.app.record(*new_events, trackings=[item.tracking for item in items])
+
+    async def _process_one(self, item: _Item) -> None:
+        for _ in range(3):  # a conflict with another writer is retried on fresh state
+            try:
+                await asyncio.to_thread(self._commit, [item])
+            except IntegrityError as e:
+                if is_tracking_conflict(e):
+                    self.stats.redelivered += 1
+                    await item.msg.ack()  # processed before: nothing to do
+                    return
+                continue
+            except Exception as e:  # noqa: BLE001 -- handler bugs are parked, not fatal
+                await self._retry_or_park(item, repr(e))
+                return
+            self.stats.processed += 1
+            await item.msg.ack()
+            return
+        await self._retry_or_park(item, "conflicting writes on every attempt")
+
+    async def _retry_or_park(self, item: _Item, reason: str) -> None:
+        attempts = item.msg.metadata.num_delivered or 1
+        if attempts >= self._max_attempts:
+            await self._park(item.msg, reason)
+            return
+        log.warning("event_handling_failed", consumer=self.durable, attempt=attempts, error=reason,
+                    position=item.event.position, upstream=item.event.service)
+        await item.msg.nak(delay=min(0.5 * 2**attempts, 30.0))
+
+    async def _park(self, msg: Msg, reason: str) -> None:
+        meta = msg.metadata
+        headers = dict(msg.headers or {})
+        headers.update({
+            "Jikimi-Parked-Reason": reason[:500],
+            "Jikimi-Original-Subject": msg.subject,
+            "Jikimi-Stream-Sequence": str(meta.sequence.stream),
+        })
+        await self._js.publish(f"parked.{self.app.service}.{self.durable}", msg.data, headers=headers)
+        await msg.term()
+        self.stats.parked += 1
+        log.error("event_parked", consumer=self.durable, subject=msg.subject,
+                  stream_sequence=meta.sequence.stream, msg_id=headers.get("Nats-Msg-Id", ""), reason=reason)

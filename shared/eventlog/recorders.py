@@ -38,12 +38,13 @@ class MultiTrackingPOPORecorder(POPOProcessRecorder):
         self._tracked: set[tuple[str, int]] = set()
 
     def _assert_uniqueness(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> None:
-        super()._assert_uniqueness(stored_events, **kwargs)
+        # Tracking first, as in PostgreSQL, so a redelivery is told apart from a write conflict.
         trackings: Sequence[Tracking] = kwargs.get("trackings", ())
         keys = [(t.application_name, t.notification_id) for t in trackings]
         if len(set(keys)) != len(keys) or self._tracked.intersection(keys):
             msg = f"already tracked: {sorted(self._tracked.intersection(keys))}"
             raise IntegrityError(msg)
+        super()._assert_uniqueness(stored_events, **kwargs)
 
     def _update_table(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int] | None:
         ids = super()._update_table(stored_events, **kwargs)

@@ -4,7 +4,7 @@ Pure data and codec; no I/O. Importing this package registers every published ev
 """
 
 from shared.events import system
-from shared.events.base import Event, event_types, utc_now
+from shared.events.base import Event, event_types, published_event_types, utc_now
 from shared.events.codec import EventCodec, UnknownEventError, encode
 from shared.events.system import ProbeEchoed, ProbeSent
 
@@ -18,9 +18,10 @@ __all__ = [
     "decode",
     "encode",
     "event_types",
+    "published_event_types",
     "system",
     "utc_now",
 ]
 
-CODEC = EventCodec(event_types().values())
+CODEC = EventCodec(published_event_types().values())
 decode = CODEC.decode

@@ -15,7 +15,7 @@ from uuid import UUID, uuid4
 
 import msgspec
 
-__all__ = ["Event", "event_types", "utc_now"]
+__all__ = ["Event", "event_types", "published_event_types", "utc_now"]
 
 _TAG = re.compile(r"^(?P<service>[a-z]+)\.(?P<event>[a-z][a-z0-9_]*)(?:\.v(?P<version>[2-9]|[1-9][0-9]+))?$")
 
@@ -104,3 +104,8 @@ def event_types() -> dict[str, type[Event]]:
             raise TypeError(msg)
         found[tag] = cls
     return dict(sorted(found.items()))
+
+
+def published_event_types() -> dict[str, type[Event]]:
+    """The event types of the contract itself (defined in ``shared.events``), by wire tag."""
+    return {tag: cls for tag, cls in event_types().items() if cls.__module__.startswith("shared.events.")}

@@ -1,0 +1,96 @@
+"""The lock of the published contract: every tag and the JSON schema of each of its fields.
+
+``published.json`` beside this file records what has been published. The contract test
+fails when a locked tag disappears, a locked field disappears or changes type, or a new tag
+or field is not yet in the lock. After adding an event or an optional field on purpose:
+
+    python -m shared.events.lock --update
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+from typing import Any
+
+import msgspec
+
+from shared.events import published_event_types
+from shared.events.base import Event
+
+__all__ = ["LOCK_FILE", "breaking_changes", "describe", "unlocked_additions"]
+
+LOCK_FILE = Path(__file__).with_name("published.json")
+
+Schema = dict[str, dict[str, Any]]
+
+
+def _kind(info: msgspec.inspect.Type) -> str:
+    """A compact name of a type, finer than JSON schema (which calls a datetime a string)."""
+    if isinstance(info, msgspec.inspect.UnionType):
+        return " | ".join(_kind(t) for t in info.types)
+    if isinstance(info, msgspec.inspect.DictType):
+        return f"Dict[{_kind(info.key_type)}, {_kind(info.value_type)}]"
+    item = getattr(info, "item_type", None)
+    name = type(info).__name__.removesuffix("Type")
+    return f"{name}[{_kind(item)}]" if item is not None else name
+
+
+def describe(types: dict[str, type[Event]]) -> Schema:
+    """For each tag, each field's kind and JSON schema (self-contained, with its own $defs)."""
+    return {
+        tag: {
+            f.encode_name: {"kind": _kind(msgspec.inspect.type_info(f.type)), "json": msgspec.json.schema(f.type)}
+            for f in msgspec.structs.fields(cls)
+        }
+        for tag, cls in sorted(types.items())
+    }
+
+
+def breaking_changes(locked: Schema, current: Schema) -> list[str]:
+    """What ``current`` breaks of the ``locked`` contract: removed tags, fields, changed types."""
+    problems = []
+    for tag, fields in locked.items():
+        if tag not in current:
+            problems.append(f"{tag}: published event type removed")
+            continue
+        for name, schema in fields.items():
+            if name not in current[tag]:
+                problems.append(f"{tag}.{name}: published field removed")
+            elif current[tag][name] != schema:
+                problems.append(f"{tag}.{name}: type changed from {schema} to {current[tag][name]}")
+    return problems
+
+
+def unlocked_additions(locked: Schema, current: Schema) -> list[str]:
+    """Tags and fields in ``current`` that the lock does not list yet."""
+    return [
+        f"{tag}.{name}" if tag in locked else tag
+        for tag, fields in current.items()
+        for name in (fields if tag in locked else [""])
+        if tag not in locked or name not in locked[tag]
+    ]
+
+
+def read_lock() -> Schema:
+    result: Schema = json.loads(LOCK_FILE.read_text(encoding="utf-8"))
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--update", action="store_true", help="add new tags and fields to the lock")
+    args = parser.parse_args()
+    current = describe(published_event_types())
+    locked = read_lock() if LOCK_FILE.exists() else {}
+    if problems := breaking_changes(locked, current):
+        raise SystemExit("breaking changes, not written:\n" + "\n".join(problems))
+    additions = unlocked_additions(locked, current)
+    if args.update:
+        LOCK_FILE.write_text(json.dumps(current, indent=1, sort_keys=True, ensure_ascii=False) + "\n", encoding="utf-8")
+    print("\n".join(f"{'added' if args.update else 'not locked'}: {a}" for a in additions) or "lock is up to date")
+
+
+if __name__ == "__main__":
+    main()

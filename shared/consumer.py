@@ -139,7 +139,12 @@ class StreamConsumer:
         self.stats.processed += len(items)
 
     def _commit(self, items: Sequence[_Item]) -> None:
-        new_events = [new for item in items for new in self._handler(item.event)]
+        new_events: list[Event] = []
+        for item in items:
+            event = item.event
+            ids = {"incident_id": str(event.incident_id or ""), "correlation_id": str(event.correlation_id or event.id)}
+            with structlog.contextvars.bound_contextvars(**ids):
+                new_events.extend(self._handler(event))
         self.app.record(*new_events, trackings=[item.tracking for item in items])
 
     async def _process_one(self, item: _Item) -> None:

@@ -1,0 +1,136 @@
+"""The ``jikimi`` command: ``up``, ``down``, ``migrate``, ``serve``, ``token``."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from jikimi.secret_key import MIN_KEY_LENGTH
+from shared.auth import Role, issue_token
+from shared.logging import configure_logging
+from shared.services import SERVICES
+from shared.settings import DatabaseSettings, NatsSettings, ServiceSettings
+
+__all__ = ["main", "parse_duration"]
+
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def parse_duration(text: str) -> int:
+    """Seconds in a duration such as ``90``, ``90s``, ``15m``, ``12h`` or ``7d``."""
+    match = re.fullmatch(r"\s*(\d+)\s*([smhd]?)\s*", text)
+    if match is None or int(match.group(1)) <= 0:
+        msg = f"not a duration: {text!r} (use e.g. 90s, 15m, 12h, 7d)"
+        raise argparse.ArgumentTypeError(msg)
+    return int(match.group(1)) * _UNITS[match.group(2) or "s"]
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="jikimi", description="Run and operate Jikimi.")
+    parser.add_argument("--log-level", default="info", help="debug, info, warning or error (default: info)")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    up = commands.add_parser("up", help="start PostgreSQL, NATS and the three services here; Ctrl-C stops them")
+    up.add_argument("--var", type=Path, default=Path("var"), help="where data, logs and PIDs live (default: ./var)")
+    up.add_argument(
+        "--unsafe-fast",
+        action="store_true",
+        help="let NATS acknowledge before fsync and run on a non-durable PostgreSQL (benchmarks only)",
+    )
+
+    down = commands.add_parser("down", help="stop processes left running by an earlier `jikimi up`")
+    down.add_argument("--var", type=Path, default=Path("var"), help="the --var of that run (default: ./var)")
+
+    commands.add_parser("migrate", help="create the tables and the stream (JIKIMI_DATABASE_URL, JIKIMI_NATS_URL)")
+
+    serve = commands.add_parser("serve", help="run one service in this process")
+    serve.add_argument("service", choices=SERVICES)
+
+    token = commands.add_parser("token", help="print a signed token (JIKIMI_SECRET_KEY)")
+    token.add_argument("--role", choices=[role.value for role in Role], default=Role.OPERATOR.value)
+    token.add_argument("--subject", default="local-operator", help="who the token is for (default: local-operator)")
+    token.add_argument("--ttl", type=parse_duration, default="12h", help="how long it is valid (default: 12h)")
+    token.add_argument(
+        "--var", type=Path, default=Path("var"), help="read var/secret.key if JIKIMI_SECRET_KEY is unset"
+    )
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Parse the command line, run the command and exit with its status."""
+    args = _parser().parse_args(argv)
+    configure_logging(args.log_level)
+    try:
+        code = _run(args)
+    except KeyboardInterrupt:
+        code = 130
+    except (RuntimeError, ValueError, OSError) as e:
+        # Start-up refusals (stale server, port taken, durability off, missing settings) are for a human.
+        print(f"jikimi {args.command}: {e}", file=sys.stderr)
+        code = 1
+    raise SystemExit(code)
+
+
+def _run(args: argparse.Namespace) -> int:
+    if args.command == "up":
+        from jikimi.supervisor import up  # noqa: PLC0415 (keeps `serve` from importing the supervisor)
+
+        return up(args.var, unsafe_fast=args.unsafe_fast)
+    if args.command == "down":
+        return _down(args.var)
+    if args.command == "migrate":
+        from jikimi.migrate import migrate  # noqa: PLC0415 (only this command needs eventsourcing's tables)
+
+        migrate(DatabaseSettings.from_env(), NatsSettings.from_env())
+        return 0
+    if args.command == "serve":
+        return _serve(args.service)
+    return _token(role=Role(args.role), subject=args.subject, ttl_s=args.ttl, var_dir=args.var)
+
+
+def _serve(service: str) -> int:
+    import uvicorn  # noqa: PLC0415 (only this command serves HTTP)
+
+    settings = ServiceSettings.from_env(service)
+    uvicorn.run(
+        f"services.{service}.app:create_app",
+        factory=True,
+        host=settings.host,
+        port=settings.port,
+        log_config=None,  # structlog, configured above, owns the output
+        access_log=False,  # request lines could carry tokens in query strings
+    )
+    return 0
+
+
+def _token(*, role: Role, subject: str, ttl_s: int, var_dir: Path) -> int:
+    key = os.environ.get("JIKIMI_SECRET_KEY", "")
+    if not key and (var_dir / "secret.key").exists():
+        key = (var_dir / "secret.key").read_text().strip()
+    if len(key) < MIN_KEY_LENGTH:
+        msg = f"set JIKIMI_SECRET_KEY (>= {MIN_KEY_LENGTH} characters) or run `jikimi up` to make {var_dir}/secret.key"
+        raise RuntimeError(msg)
+    print(issue_token(key.encode(), subject, role, ttl_s=ttl_s))
+    return 0
+
+
+def _down(var_dir: Path) -> int:
+    from jikimi.pidfile import PidFile, stop_entries  # noqa: PLC0415
+
+    pids = PidFile(var_dir / "jikimi.pids")
+    running = pids.running()
+    if not running:
+        print(f"nothing from {var_dir} is running")
+        return 0
+    supervisor = [entry for entry in running if entry.name == "supervisor"]
+    # A live supervisor stops its own children in order; anything left after it is an orphan.
+    stop_entries(supervisor, timeout_s=90.0)
+    leftovers = [entry for entry in pids.running() if entry.name != "supervisor"]
+    stop_entries(leftovers)
+    print("stopped " + ", ".join(str(entry) for entry in supervisor + leftovers))
+    (var_dir / "jikimi.pids").unlink(missing_ok=True)
+    return 0

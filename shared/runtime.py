@@ -39,7 +39,10 @@ class ServiceRuntime:
     """The long-lived parts of one service process, started and stopped by the lifespan."""
 
     application: ServiceApplication
-    consumers: Sequence[ConsumerSpec] = ()
+    consumers: list[ConsumerSpec] = field(default_factory=list)
+    loops: list[tuple[str, Callable[[asyncio.Event], Awaitable[None]]]] = field(default_factory=list)
+    state: dict[str, Any] = field(default_factory=dict)
+    starting: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
     nats: NatsSettings = field(default_factory=NatsSettings.from_env)
     database: DatabaseSettings | None = None
     relay: OutboxRelay | None = None
@@ -49,9 +52,10 @@ class ServiceRuntime:
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
     @classmethod
-    def from_env(cls, application_class: type[ServiceApplication], consumers: Sequence[ConsumerSpec] = ()) -> ServiceRuntime:
+    def from_env(cls, application_class: type[ServiceApplication]) -> ServiceRuntime:
+        """A runtime on the servers the environment names; add consumers, loops, state after."""
         database = DatabaseSettings.from_env()
-        return cls(application_class(env=database_env(database)), consumers, database=database)
+        return cls(application_class(env=database_env(database)), database=database)
 
     @property
     def service(self) -> str:
@@ -60,6 +64,8 @@ class ServiceRuntime:
     async def start(self) -> None:
         """Connect to NATS, then run the relay and every consumer as background tasks."""
         assert self.database is not None, "a runtime without a database has nothing to relay"
+        for prepare in self.starting:
+            await prepare()
         self.nc = await connect(self.nats, name=f"jikimi-{self.service}")
         js = self.nc.jetstream()
         recorder: Any = self.application.recorder
@@ -81,6 +87,10 @@ class ServiceRuntime:
         self._tasks += [
             asyncio.create_task(self._guard(lambda c=c: c.run(self._stop), c.durable))  # type: ignore[misc]
             for c in self.stream_consumers
+        ]
+        self._tasks += [
+            asyncio.create_task(self._guard(lambda loop=loop: loop(self._stop), name))  # type: ignore[misc]
+            for name, loop in self.loops
         ]
 
     async def _guard(self, run: Callable[[], Awaitable[None]], what: str) -> None:

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
 import structlog
 from litestar import Litestar, get
 from litestar.datastructures import State
+from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin
 from litestar.response import Response
@@ -17,7 +18,10 @@ from litestar.status_codes import HTTP_200_OK, HTTP_503_SERVICE_UNAVAILABLE
 from litestar.types import ControllerRouterHandler
 
 from shared.logging import configure_logging
+from shared.problems import problem_handlers
 from shared.runtime import ServiceRuntime
+from shared.settings import ServiceSettings
+from shared.webauth import claims_dependency
 
 __all__ = ["create_service_app"]
 
@@ -40,19 +44,28 @@ async def health(state: State) -> Response[dict[str, Any]]:
     return Response(body, status_code=HTTP_200_OK if healthy else HTTP_503_SERVICE_UNAVAILABLE)
 
 
-def create_service_app(
-    title: str,
+def create_service_app(  # noqa: PLR0913 -- the parts of a service's app
+    name: str,
     runtime_factory: Callable[[], ServiceRuntime],
     route_handlers: Sequence[ControllerRouterHandler] = (),
+    *,
+    domain_errors: Mapping[type[Exception], int] | None = None,
+    max_body_bytes: int = 256 * 1024,
+    description: str = "",
+    dependencies: Mapping[str, Provide] | None = None,
 ) -> Litestar:
-    """A litestar app whose lifespan builds the service's runtime (log, relay, consumers) and
-    whose ``/health`` reports it; OpenAPI JSON at ``/schema``."""
+    """A litestar app whose lifespan builds the service's runtime (log, relay, consumers,
+    loops) and puts ``runtime.state`` on ``app.state``; ``/health`` reports it; OpenAPI JSON at
+    ``/schema``; errors answered as problem details; bodies over ``max_body_bytes`` get 413."""
     configure_logging()
+    settings = ServiceSettings.from_env(name)
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         runtime = runtime_factory()
         app.state.runtime = runtime
+        for key, value in runtime.state.items():
+            app.state[key] = value
         await runtime.start()
         log.info("service_started", service=runtime.service)
         try:
@@ -64,8 +77,13 @@ def create_service_app(
     return Litestar(
         route_handlers=[health, *route_handlers],
         lifespan=[lifespan],
+        state=State({"secret_key": settings.secret_key, "settings": settings}),
+        exception_handlers=problem_handlers(domain_errors),
+        request_max_body_size=max_body_bytes,
+        dependencies={"claims": claims_dependency, **(dependencies or {})},
         openapi_config=OpenAPIConfig(
-            title=title,
+            title=f"Jikimi {name}",
+            description=description,
             version="0.1.0",
             path="/schema",
             render_plugins=[JsonRenderPlugin(path=["/", "/openapi.json"])],

@@ -17,7 +17,8 @@ def create_app() -> Litestar:
     """The broadcast service, configured from the environment."""
 
     def runtime() -> ServiceRuntime:
-        probes = ConsumerSpec("probes", probe_subjects("broadcast", SERVICES), echo_probe("broadcast"))
-        return ServiceRuntime.from_env(BroadcastApplication, [probes])
+        runtime = ServiceRuntime.from_env(BroadcastApplication)
+        runtime.consumers.append(ConsumerSpec("probes", probe_subjects("broadcast", SERVICES), echo_probe("broadcast")))
+        return runtime
 
-    return create_service_app("Jikimi broadcast", runtime)
+    return create_service_app("broadcast", runtime)

@@ -17,7 +17,8 @@ def create_app() -> Litestar:
     """The community service, configured from the environment."""
 
     def runtime() -> ServiceRuntime:
-        probes = ConsumerSpec("probes", probe_subjects("community", SERVICES), echo_probe("community"))
-        return ServiceRuntime.from_env(CommunityApplication, [probes])
+        runtime = ServiceRuntime.from_env(CommunityApplication)
+        runtime.consumers.append(ConsumerSpec("probes", probe_subjects("community", SERVICES), echo_probe("community")))
+        return runtime
 
-    return create_service_app("Jikimi community", runtime)
+    return create_service_app("community", runtime)

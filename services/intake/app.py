@@ -17,7 +17,8 @@ def create_app() -> Litestar:
     """The intake service, configured from the environment."""
 
     def runtime() -> ServiceRuntime:
-        probes = ConsumerSpec("probes", probe_subjects("intake", SERVICES), echo_probe("intake"))
-        return ServiceRuntime.from_env(IntakeApplication, [probes])
+        runtime = ServiceRuntime.from_env(IntakeApplication)
+        runtime.consumers.append(ConsumerSpec("probes", probe_subjects("intake", SERVICES), echo_probe("intake")))
+        return runtime
 
-    return create_service_app("Jikimi intake", runtime)
+    return create_service_app("intake", runtime)

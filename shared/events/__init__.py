@@ -3,7 +3,7 @@
 Pure data and codec; no I/O. Importing this package registers every published event type.
 """
 
-from shared.events import system
+from shared.events import intake, system
 from shared.events.base import Event, event_types, published_event_types, utc_now
 from shared.events.codec import EventCodec, UnknownEventError, encode
 from shared.events.system import ProbeEchoed, ProbeSent
@@ -19,6 +19,7 @@ __all__ = [
     "encode",
     "event_types",
     "published_event_types",
+    "intake",
     "system",
     "utc_now",
 ]

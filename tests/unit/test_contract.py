@@ -35,6 +35,12 @@ def _sample(info: msgspec.inspect.Type) -> Any:
         return _sample(next(t for t in info.types if not isinstance(t, msgspec.inspect.NoneType)))
     if isinstance(info, msgspec.inspect.ListType | msgspec.inspect.VarTupleType):
         return [_sample(info.item_type)]
+    if isinstance(info, msgspec.inspect.DictType):
+        return {"key": _sample(info.value_type)}
+    if isinstance(info, msgspec.inspect.AnyType):
+        return {"any": ["json", 1]}
+    if isinstance(info, msgspec.inspect.FrozenSetType | msgspec.inspect.SetType):
+        return {_sample(info.item_type)}
     if isinstance(info, msgspec.inspect.LiteralType):
         return info.values[0]
     if isinstance(info, msgspec.inspect.EnumType):

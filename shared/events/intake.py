@@ -1,0 +1,166 @@
+"""Events of the intake service: citizens' reports, incidents, national alerts.
+
+A report's stream is the report (``originator_id`` = report id); an incident's stream is the
+incident (``originator_id`` = ``incident_id``). Senders are pseudonyms: an HMAC of the channel
+and the sender's channel id. The address to reply to is sealed (encrypted), never in the clear.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+import msgspec
+
+from shared.events.base import Event
+from shared.events.common import Actor, Attachment, Location
+
+__all__ = [
+    "CapAlertReceived",
+    "Classification",
+    "DisasterMessageReceived",
+    "IncidentClosed",
+    "IncidentEscalated",
+    "IncidentMadePublic",
+    "IncidentOpened",
+    "IncidentReclassified",
+    "ReportAmended",
+    "ReportCancelled",
+    "ReportLinked",
+    "ReportReceived",
+    "ReportUnlinked",
+    "SituationUpdated",
+]
+
+
+class Classification(msgspec.Struct, frozen=True):
+    """What the rules made of a report's text, and why (the words that matched)."""
+
+    disaster_type: str | None = None
+    severity: str = "moderate"
+    matched_terms: list[str] = []
+    severity_terms: list[str] = []
+    confidence: float = 0.0
+    rules_version: str = ""
+
+
+class ReportReceived(Event, frozen=True, tag="intake.report_received"):
+    """A citizen's first message about something; later messages amend the same report."""
+
+    channel: str
+    sender: str
+    channel_message_id: str
+    receipt: str
+    text: str = ""
+    language: str = ""
+    location: Location | None = None
+    attachments: list[Attachment] = []
+    classification: Classification = Classification()
+    reply_to_sealed: str = ""
+
+
+class ReportAmended(Event, frozen=True, tag="intake.report_amended"):
+    """A further message from the same sender in the same conversation (text, place, photo)."""
+
+    channel_message_id: str
+    text: str = ""
+    location: Location | None = None
+    attachments: list[Attachment] = []
+    classification: Classification | None = None
+
+
+class ReportCancelled(Event, frozen=True, tag="intake.report_cancelled"):
+    by: Actor
+    reason: str = ""
+
+
+class IncidentOpened(Event, frozen=True, tag="intake.incident_opened"):
+    disaster_type: str
+    severity: str
+    title: str
+    location: Location | None = None
+    opened_by: Actor = Actor("system", "intake")
+    first_report_id: UUID | None = None
+    reason: str = ""
+
+
+class ReportLinked(Event, frozen=True, tag="intake.report_linked"):
+    """A report now belongs to this incident (its reporter joins the incident's community)."""
+
+    report_id: UUID
+    reporter: str
+    by: Actor
+    reason: str = ""
+    distance_km: float | None = None
+    minutes_since_opened: float | None = None
+
+
+class ReportUnlinked(Event, frozen=True, tag="intake.report_unlinked"):
+    report_id: UUID
+    reporter: str
+    by: Actor
+    reason: str = ""
+
+
+class IncidentReclassified(Event, frozen=True, tag="intake.incident_reclassified"):
+    disaster_type: str
+    severity: str
+    previous_type: str
+    previous_severity: str
+    by: Actor
+    reason: str = ""
+
+
+class IncidentEscalated(Event, frozen=True, tag="intake.incident_escalated"):
+    severity: str
+    previous_severity: str
+    by: Actor
+    reason: str = ""
+
+
+class SituationUpdated(Event, frozen=True, tag="intake.situation_updated"):
+    text: str
+    by: Actor
+    casualties_injured: int | None = None
+    casualties_dead: int | None = None
+    next_update_at: datetime | None = None
+
+
+class IncidentMadePublic(Event, frozen=True, tag="intake.incident_made_public"):
+    by: Actor
+    headline: str = ""
+    instruction: str = ""
+
+
+class IncidentClosed(Event, frozen=True, tag="intake.incident_closed"):
+    outcome: str
+    by: Actor
+    summary: str = ""
+
+
+class CapAlertReceived(Event, frozen=True, tag="intake.cap_alert_received"):
+    """A CAP 1.2 alert, as received and validated (``alert`` is the parsed alert as JSON
+    data; ``references`` the stream ids of the alerts it updates or cancels)."""
+
+    identifier: str
+    sender: str
+    sent: datetime
+    status: str
+    msg_type: str
+    scope: str
+    alert: dict[str, Any] = {}
+    references: list[UUID] = []
+    district_codes: list[str] = []
+
+
+class DisasterMessageReceived(Event, frozen=True, tag="intake.disaster_message_received"):
+    """A Korean disaster text message (재난문자), idempotent on its serial number."""
+
+    serial: int
+    created_at: datetime
+    text: str
+    level: str
+    disaster_type_ko: str
+    regions: list[str] = []
+    district_codes: list[str] = []

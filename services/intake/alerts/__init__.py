@@ -1,4 +1,4 @@
-"""Reading public alerts: CAP 1.2 alerts.
+"""Reading public alerts: CAP 1.2 alerts and pages of the Korean disaster-text-message API.
 
 Pure parsing and validation of untrusted bytes; no I/O besides reading the bundled CAP schema.
 
@@ -6,6 +6,8 @@ Exceptions::
 
     ValueError
     └── CapError      raised when bytes are not a safe, valid CAP alert (or Atom feed of them); lists CapProblems
+    Exception
+    └── KrApiError    raised when a disaster-message API page reports an error or is not the expected shape
 """
 
 from services.intake.alerts.cap import parse_cap, parse_cap_feed
@@ -21,9 +23,18 @@ from services.intake.alerts.cap_model import (
     CapValue,
 )
 from services.intake.alerts.cap_xml import MAX_DOCUMENT_BYTES
+from services.intake.alerts.kr_messages import (
+    SEOUL_DISTRICTS,
+    KrApiError,
+    KrDisasterMessage,
+    KrMessagePage,
+    parse_page,
+    seoul_districts_in,
+)
 
 __all__ = [
     "MAX_DOCUMENT_BYTES",
+    "SEOUL_DISTRICTS",
     "CapAlert",
     "CapArea",
     "CapCircle",
@@ -33,6 +44,11 @@ __all__ = [
     "CapReference",
     "CapResource",
     "CapValue",
+    "KrApiError",
+    "KrDisasterMessage",
+    "KrMessagePage",
     "parse_cap",
     "parse_cap_feed",
+    "parse_page",
+    "seoul_districts_in",
 ]

@@ -8,12 +8,12 @@ and the sender's channel id. The address to reply to is sealed (encrypted), neve
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 from uuid import UUID
 
 import msgspec
 
 from shared.events.base import Event
+from shared.events.cap import CapAlert
 from shared.events.common import Actor, Attachment, Location
 
 __all__ = [
@@ -140,8 +140,8 @@ class IncidentClosed(Event, frozen=True, tag="intake.incident_closed"):
 
 
 class CapAlertReceived(Event, frozen=True, tag="intake.cap_alert_received"):
-    """A CAP 1.2 alert, as received and validated (``alert`` is the parsed alert as JSON
-    data; ``references`` the stream ids of the alerts it updates or cancels)."""
+    """A CAP 1.2 alert, as received and validated; ``references`` are the stream ids of the
+    alerts it updates or cancels, ``district_codes`` the Seoul districts its areas cover."""
 
     identifier: str
     sender: str
@@ -149,7 +149,7 @@ class CapAlertReceived(Event, frozen=True, tag="intake.cap_alert_received"):
     status: str
     msg_type: str
     scope: str
-    alert: dict[str, Any] = {}
+    alert: CapAlert | None = None
     references: list[UUID] = []
     district_codes: list[str] = []
 

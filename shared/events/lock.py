@@ -37,11 +37,20 @@ def _kind(info: msgspec.inspect.Type) -> str:
     return f"{name}[{_kind(item)}]" if item is not None else name
 
 
+def _shape(schema: Any) -> Any:
+    """A JSON schema without its prose (titles, descriptions): rewording is not a type change."""
+    if isinstance(schema, dict):
+        return {k: _shape(v) for k, v in schema.items() if k not in {"title", "description"}}
+    if isinstance(schema, list):
+        return [_shape(v) for v in schema]
+    return schema
+
+
 def describe(types: dict[str, type[Event]]) -> Schema:
     """For each tag, each field's kind and JSON schema (self-contained, with its own $defs)."""
     return {
         tag: {
-            f.encode_name: {"kind": _kind(msgspec.inspect.type_info(f.type)), "json": msgspec.json.schema(f.type)}
+            f.encode_name: {"kind": _kind(msgspec.inspect.type_info(f.type)), "json": _shape(msgspec.json.schema(f.type))}
             for f in msgspec.structs.fields(cls)
         }
         for tag, cls in sorted(types.items())

@@ -1,0 +1,208 @@
+"""The pipeline as the services run it: outbox relay, stream consumer, and commit → processed latency."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from eventsourcing.postgres import PostgresApplicationRecorder
+from nats.js import JetStreamContext
+
+from bench.eventlog import service_app
+from bench.figures import Context, Figure, Goal, percentile, rate
+from bench.jetstream import nats_client
+from shared.consumer import StreamConsumer
+from shared.eventlog.application import ServiceApplication
+from shared.eventlog.schema import relay_factory
+from shared.events import ProbeEchoed
+from shared.probes import echo_probe, new_probe
+from shared.relay import OutboxRelay
+from shared.settings import DatabaseSettings, NatsSettings
+from shared.stream import ensure_stream
+
+__all__ = ["BENCHMARKS", "end_to_end_latency", "relay_and_consumer"]
+
+_TIMEOUT_S = 120.0  # a stage that takes longer is stuck, not slow
+_WARMUP_PROBES = 50
+_LATENCY_LIMIT = ("pg_commit_latency_p50_ms", "js_publish_rtt_p50_ms")
+
+Runner = Callable[[asyncio.Event], Coroutine[Any, Any, None]]
+
+
+def _recorder(app: ServiceApplication) -> PostgresApplicationRecorder:
+    recorder = app.recorder
+    if not isinstance(recorder, PostgresApplicationRecorder):
+        raise TypeError(f"the benchmarks run on PostgreSQL, not {type(recorder).__name__}")
+    return recorder
+
+
+@contextlib.asynccontextmanager
+async def _pipeline_parts(
+    source: str, sink: str, database: DatabaseSettings, nats: NatsSettings
+) -> AsyncIterator[tuple[ServiceApplication, ServiceApplication, OutboxRelay, StreamConsumer]]:
+    """Service ``source`` with its relay, and service ``sink`` echoing ``source``'s probes."""
+    with (
+        service_app(source, database) as source_app,
+        service_app(sink, database) as sink_app,
+        relay_factory(source, database) as factory,
+    ):
+        async with nats_client(nats, f"bench-{source}-{sink}") as nc:
+            js: JetStreamContext = nc.jetstream()
+            await ensure_stream(js, nats)
+            relay = OutboxRelay(
+                source,
+                _recorder(source_app),
+                factory.tracking_recorder(),
+                js,
+                database_url=database.url,
+                stream=nats.stream,
+            )
+            consumer = StreamConsumer(
+                sink_app,
+                js,
+                name="probes",
+                subjects=[f"jikimi.{source}.probe_sent"],
+                handler=echo_probe(sink),
+                stream=nats.stream,
+            )
+            yield source_app, sink_app, relay, consumer
+
+
+async def _wait_until(done: Callable[[], bool], tasks: Sequence[asyncio.Task[None]], what: str) -> None:
+    """Poll ``done`` every 2 ms; raise if a running task failed or nothing finished within the timeout."""
+    deadline = time.perf_counter() + _TIMEOUT_S
+    while not done():
+        for task in tasks:
+            if task.done():
+                task.result()  # raises its error
+                raise RuntimeError(f"{what}: a pipeline task stopped early")
+        if time.perf_counter() > deadline:
+            raise TimeoutError(f"{what}: not done within {_TIMEOUT_S:.0f} s")
+        await asyncio.sleep(0.002)
+
+
+@contextlib.asynccontextmanager
+async def _running(*runners: Runner) -> AsyncIterator[list[asyncio.Task[None]]]:
+    """Run each ``runner(stop)`` as a task; set ``stop`` and wait for them on the way out."""
+    stop = asyncio.Event()
+    tasks = [asyncio.create_task(run(stop)) for run in runners]
+    try:
+        yield tasks
+    finally:
+        stop.set()
+        if tasks:
+            _, pending = await asyncio.wait(tasks, timeout=10.0)
+            for task in pending:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+
+
+async def _timed_run(run: Runner, done: Callable[[], bool], what: str) -> float:
+    start = time.perf_counter()
+    async with _running(run) as tasks:
+        await _wait_until(done, tasks, what)
+        return time.perf_counter() - start
+
+
+def _prefill(app: ServiceApplication, events: int, batch_size: int) -> int:
+    """Record ``events`` probes in batches; the last notification id."""
+    last = 0
+    for done in range(0, events, batch_size):
+        recordings = app.record(*[new_probe() for _ in range(min(batch_size, events - done))])
+        last = recordings[-1].notification.id
+    return last
+
+
+async def relay_and_consumer(ctx: Context) -> Sequence[Figure]:
+    """The relay publishing a backlog of N events, then a consumer processing all N from the stream."""
+    events = ctx.sizes.pipeline_events
+    async with _pipeline_parts("pipea", "pipeb", ctx.database, ctx.nats) as (source, _, relay, consumer):
+        last = await asyncio.to_thread(_prefill, source, events, ctx.sizes.batch_size)
+        relay_s = await _timed_run(relay.run, lambda: relay.stats.position >= last, "relay")
+        consumer_s = await _timed_run(consumer.run, lambda: consumer.stats.processed >= events, "consumer")
+    return [
+        Figure(
+            name="relay_events_per_s",
+            value=rate(events, relay_s),
+            unit="events/s",
+            limit_of=("js_publish_async_per_s",),
+            goal=Goal(at_least=0.5, on_ratio=True),
+        ),
+        Figure(
+            name="consumer_events_per_s",
+            value=rate(events, consumer_s),
+            unit="events/s",
+            limit_of=("pg_batched_insert_rows_per_s",),
+            goal=Goal(at_least=5_000),
+        ),
+    ]
+
+
+async def _send_paced(app: ServiceApplication, writer: ThreadPoolExecutor, count: int, per_s: float) -> float:
+    """Record ``count`` probes, one per commit from the writer thread, at ``per_s``; the seconds it took."""
+    loop = asyncio.get_running_loop()
+    start = time.perf_counter()
+    for i in range(count):
+        delay = start + i / per_s - time.perf_counter()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        await loop.run_in_executor(writer, app.record, new_probe())
+    return time.perf_counter() - start
+
+
+def _echo_latencies_ms(app: ServiceApplication, after: int) -> list[float]:
+    """echo.recorded_at - probe.recorded_at of every echo recorded after notification ``after``."""
+    latencies = []
+    while page := _recorder(app).select_notifications(start=after, limit=1000, inclusive_of_start=False):
+        for notification in page:
+            echo = app.mapper.to_domain_event(notification)
+            if isinstance(echo, ProbeEchoed):
+                latencies.append(echo.recorded_at.timestamp() * 1000 - echo.probe_recorded_at_ms)
+        after = page[-1].id
+    return latencies
+
+
+async def end_to_end_latency(ctx: Context) -> Sequence[Figure]:
+    """Probes at a steady rate through relay, stream and consumer: commit in A → echo committed in B.
+
+    Measured as echo.recorded_at - probe.recorded_at: both are stamped just before their transaction,
+    so the figure includes A's commit, the relay, JetStream and the consumer's handling, not B's commit.
+    One writer thread records one probe per transaction; if it falls behind the pace, it catches up
+    without pausing, so the rate figure shows the load actually applied."""
+    per_s = ctx.sizes.e2e_rate_per_s
+    count = round(per_s * ctx.sizes.e2e_s)
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="bench-writer") as writer:
+        async with (
+            _pipeline_parts("lata", "latb", ctx.database, ctx.nats) as (source, sink, relay, consumer),
+            _running(relay.run, consumer.run) as tasks,
+        ):
+            await _send_paced(source, writer, _WARMUP_PROBES, per_s)
+            await _wait_until(lambda: consumer.stats.processed >= _WARMUP_PROBES, tasks, "latency warm-up")
+            after = await asyncio.to_thread(_recorder(sink).max_notification_id) or 0
+            sent_s = await _send_paced(source, writer, count, per_s)
+            await _wait_until(lambda: consumer.stats.processed >= _WARMUP_PROBES + count, tasks, "latency run")
+            latencies = await asyncio.to_thread(_echo_latencies_ms, sink, after)
+    return [
+        # The latency goal holds at the offered rate: say so when the writer could not keep it up.
+        Figure(
+            name="e2e_probe_rate_per_s",
+            value=rate(count, sent_s),
+            unit="probes/s",
+            goal=Goal(at_least=round(0.95 * per_s)),
+        ),
+        Figure(name="e2e_latency_p50_ms", value=percentile(latencies, 50), unit="ms", limit_of=_LATENCY_LIMIT),
+        Figure(
+            name="e2e_latency_p99_ms",
+            value=percentile(latencies, 99),
+            unit="ms",
+            limit_of=_LATENCY_LIMIT,
+            goal=Goal(at_most=20),
+        ),
+    ]
+
+
+BENCHMARKS = (relay_and_consumer, end_to_end_latency)

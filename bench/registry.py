@@ -1,0 +1,18 @@
+"""Every benchmark, in the order the report shows them (each ceiling before what it bounds).
+
+A new area adds a module with its own ``BENCHMARKS`` tuple and one line here.
+"""
+
+from __future__ import annotations
+
+from bench import eventlog, jetstream, pipeline, postgres
+from bench.figures import Benchmark
+
+__all__ = ["BENCHMARKS"]
+
+BENCHMARKS: tuple[Benchmark, ...] = (
+    *postgres.BENCHMARKS,
+    *eventlog.BENCHMARKS,
+    *jetstream.BENCHMARKS,
+    *pipeline.BENCHMARKS,
+)

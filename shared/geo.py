@@ -167,7 +167,7 @@ class _FeatureCollection(msgspec.Struct):
     features: list[_Feature]
 
 
-Ring = tuple[tuple[float, float], ...]
+_Ring = tuple[tuple[float, float], ...]
 
 
 class _Shape(msgspec.Struct, frozen=True):
@@ -178,7 +178,7 @@ class _Shape(msgspec.Struct, frozen=True):
     min_lat: float
     max_lon: float
     max_lat: float
-    rings: tuple[Ring, ...]
+    rings: tuple[_Ring, ...]
 
     def contains(self, lon: float, lat: float) -> bool:
         if not (self.min_lon <= lon <= self.max_lon and self.min_lat <= lat <= self.max_lat):
@@ -204,7 +204,7 @@ class _Shape(msgspec.Struct, frozen=True):
         return nearest
 
 
-def _closed(ring: list[list[float]]) -> Ring:
+def _closed(ring: list[list[float]]) -> _Ring:
     points = tuple((p[0], p[1]) for p in ring)
     return points if points[0] == points[-1] else (*points, points[0])
 

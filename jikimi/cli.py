@@ -9,6 +9,8 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+import psycopg
+
 from jikimi.secret_key import MIN_KEY_LENGTH
 from shared.auth import Role, issue_token
 from shared.logging import configure_logging
@@ -68,7 +70,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         code = _run(args)
     except KeyboardInterrupt:
         code = 130
-    except (RuntimeError, ValueError, OSError) as e:
+    except (RuntimeError, ValueError, OSError, psycopg.Error) as e:
         # Start-up refusals (stale server, port taken, durability off, missing settings) are for a human.
         print(f"jikimi {args.command}: {e}", file=sys.stderr)
         code = 1

@@ -161,6 +161,23 @@ def test_up_refuses_while_processes_of_an_earlier_run_are_alive(tmp_path: Path, 
     assert f"nats (pid {leftover.pid})" in result.stderr
 
 
+def test_down_stops_what_an_earlier_run_left_running(tmp_path: Path) -> None:
+    with subprocess.Popen(["sleep", "30"]) as leftover:
+        started = Path(f"/proc/{leftover.pid}/stat").read_text().rpartition(")")[2].split()[19]
+        (tmp_path / "jikimi.pids").write_text(json.dumps([{"name": "nats", "pid": leftover.pid, "started": started}]))
+        result = subprocess.run(
+            [sys.executable, "-m", "jikimi", "down", "--var", str(tmp_path)],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        assert leftover.wait(timeout=5) == -signal.SIGTERM
+    assert result.returncode == 0
+    assert f"nats (pid {leftover.pid})" in result.stdout
+    assert not (tmp_path / "jikimi.pids").exists()
+
+
 def _read_lines(stream: IO[str], lines: queue.Queue[str]) -> None:
     for line in stream:
         lines.put(line)

@@ -78,8 +78,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         tempfile.TemporaryDirectory(prefix="jikimi-bench-") as workdir,
         bench_servers(Path(workdir), embedded_postgres=args.embedded_postgres) as servers,
     ):
-        _note(f"PostgreSQL from {servers.origin}, database {servers.database.url.rpartition('/')[2]}; "
-              f"nats-server {servers.nats.url} (sync always)")
+        _note(
+            f"PostgreSQL from {servers.origin}, database {servers.database.url.rpartition('/')[2]}; "
+            f"nats-server {servers.nats.url} (sync always)"
+        )
         figures, failed = asyncio.run(_run_all(Context(servers.database, servers.nats, sizes), selected))
     rows = resolve(figures)
     print(render_table(rows))

@@ -77,16 +77,18 @@ def render_table(rows: Sequence[Row]) -> str:
     for row in rows:
         f = row.figure
         met = {True: "yes", False: "NO", None: ""}[row.goal_met]
-        cells.append((
-            f.name,
-            format_number(f.value),
-            f.unit,
-            format_number(row.limit),
-            " + ".join(f.limit_of) or "—",
-            format_number(row.ratio),
-            f.goal.describe(f.unit) if f.goal else "",
-            met,
-        ))
+        cells.append(
+            (
+                f.name,
+                format_number(f.value),
+                f.unit,
+                format_number(row.limit),
+                " + ".join(f.limit_of) or "—",
+                format_number(row.ratio),
+                f.goal.describe(f.unit) if f.goal else "",
+                met,
+            )
+        )
     widths = [max(len(line[i]) for line in cells) for i in range(len(_HEADER))]
     lines = []
     for line in cells:

@@ -51,7 +51,9 @@ def _sign(key: bytes, payload: str) -> str:
     return _b64(hmac.new(key, payload.encode(), hashlib.sha256).digest())
 
 
-def issue_token(key: bytes, subject: str, role: Role, *, ttl_s: int, audience: str = "", now: float | None = None) -> str:
+def issue_token(
+    key: bytes, subject: str, role: Role, *, ttl_s: int, audience: str = "", now: float | None = None
+) -> str:
     """A token for ``subject`` acting as ``role``, valid for ``ttl_s`` seconds."""
     issued = time.time() if now is None else now
     claims = Claims(sub=subject, role=role, exp=int(issued + ttl_s), aud=audience, nonce=uuid4().hex)

@@ -32,14 +32,13 @@ from shared.eventlog.application import ServiceApplication
 from shared.eventlog.recorders import is_tracking_conflict
 from shared.events import CODEC, Event, UnknownEventError
 
-__all__ = ["Handler", "StreamConsumer", "ConsumerStats"]
+__all__ = ["ConsumerStats", "Handler", "StreamConsumer"]
 
 log = structlog.get_logger()
 
 Handler = Callable[[Event], Sequence[Event]]
 """Given one upstream event, the new events to record (may be empty). Runs in a worker thread;
 may read the application's state; must not write."""
-
 
 
 @dataclass
@@ -65,7 +64,7 @@ class _Item:
 class StreamConsumer:
     """Feeds ``subjects`` of the stream through ``handler`` into ``app``'s log, exactly once."""
 
-    def __init__(  # noqa: PLR0913 -- each is a separate collaborator or knob
+    def __init__(
         self,
         app: ServiceApplication,
         js: JetStreamContext,
@@ -130,7 +129,7 @@ class StreamConsumer:
         self.stats.batches += 1
         try:
             await asyncio.to_thread(self._commit, items)
-        except Exception:  # noqa: BLE001 -- any failure: fall back to one event at a time
+        except Exception:
             for item in items:
                 await self._process_one(item)
             return
@@ -157,7 +156,7 @@ class StreamConsumer:
                     await item.msg.ack()  # processed before: nothing to do
                     return
                 continue
-            except Exception as e:  # noqa: BLE001 -- handler bugs are parked, not fatal
+            except Exception as e:
                 await self._retry_or_park(item, repr(e))
                 return
             self.stats.processed += 1
@@ -170,20 +169,34 @@ class StreamConsumer:
         if attempts >= self._max_attempts:
             await self._park(item.msg, reason)
             return
-        log.warning("event_handling_failed", consumer=self.durable, attempt=attempts, error=reason,
-                    position=item.event.position, upstream=item.event.service)
+        log.warning(
+            "event_handling_failed",
+            consumer=self.durable,
+            attempt=attempts,
+            error=reason,
+            position=item.event.position,
+            upstream=item.event.service,
+        )
         await item.msg.nak(delay=min(0.5 * 2**attempts, 30.0))
 
     async def _park(self, msg: Msg, reason: str) -> None:
         meta = msg.metadata
         headers = dict(msg.headers or {})
-        headers.update({
-            "Jikimi-Parked-Reason": reason[:500],
-            "Jikimi-Original-Subject": msg.subject,
-            "Jikimi-Stream-Sequence": str(meta.sequence.stream),
-        })
+        headers.update(
+            {
+                "Jikimi-Parked-Reason": reason[:500],
+                "Jikimi-Original-Subject": msg.subject,
+                "Jikimi-Stream-Sequence": str(meta.sequence.stream),
+            }
+        )
         await self._js.publish(f"parked.{self.app.service}.{self.durable}", msg.data, headers=headers)
         await msg.term()
         self.stats.parked += 1
-        log.error("event_parked", consumer=self.durable, subject=msg.subject,
-                  stream_sequence=meta.sequence.stream, msg_id=headers.get("Nats-Msg-Id", ""), reason=reason)
+        log.error(
+            "event_parked",
+            consumer=self.durable,
+            subject=msg.subject,
+            stream_sequence=meta.sequence.stream,
+            msg_id=headers.get("Nats-Msg-Id", ""),
+            reason=reason,
+        )

@@ -57,6 +57,7 @@ def problem_handlers(domain_errors: Mapping[type[Exception], int] | None = None)
     """Exception handlers for an app: validation, HTTP errors, the given domain errors."""
     handlers: dict[Any, Any] = {ValidationException: _validation, HTTPException: _http, Exception: _unexpected}
     for error, status in (domain_errors or {}).items():
-        handlers[error] = lambda _, exc, status=status: problem(status, type(exc).__name__.removesuffix("Error")
-                                                                .replace("_", " "), str(exc))
+        handlers[error] = lambda _, exc, status=status: problem(
+            status, type(exc).__name__.removesuffix("Error").replace("_", " "), str(exc)
+        )
     return handlers

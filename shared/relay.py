@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -46,7 +45,7 @@ class RelayStats:
 class OutboxRelay:
     """Publishes one service's events, in log order, batch after acknowledged batch."""
 
-    def __init__(  # noqa: PLR0913 -- each is a separate collaborator or knob
+    def __init__(
         self,
         service: str,
         recorder: PostgresApplicationRecorder,
@@ -115,17 +114,16 @@ class OutboxRelay:
             try:
                 await self._publish(messages)
                 break
-            except Exception as e:  # noqa: BLE001 -- any failure means: publish the batch again
+            except Exception as e:
                 log.warning("relay_publish_failed", service=self.service, error=repr(e), retry_in_s=delay)
                 if stop.is_set():
                     raise
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 5.0)
         last = batch[-1].id
-        try:
+        # An IntegrityError: another relay of this service recorded a later position; it is ahead of us.
+        with contextlib.suppress(IntegrityError):
             await asyncio.to_thread(self._position.insert_tracking, Tracking(self.service, last))
-        except IntegrityError:
-            pass  # another relay of this service recorded a later position: it is ahead of us
         self.stats.position = last
         self.stats.batches += 1
 
@@ -175,5 +173,3 @@ class OutboxRelay:
             except (psycopg.Error, OSError) as e:
                 log.warning("relay_listen_failed", service=self.service, error=repr(e))
                 await asyncio.sleep(1.0)
-
-

@@ -78,8 +78,15 @@ class ServiceRuntime:
             stream=self.nats.stream,
         )
         self.stream_consumers = [
-            StreamConsumer(self.application, js, name=spec.name, subjects=spec.subjects, handler=spec.handler,
-                           stream=self.nats.stream, batch_size=spec.batch_size)
+            StreamConsumer(
+                self.application,
+                js,
+                name=spec.name,
+                subjects=spec.subjects,
+                handler=spec.handler,
+                stream=self.nats.stream,
+                batch_size=spec.batch_size,
+            )
             for spec in self.consumers
         ]
         relay = self.relay
@@ -98,7 +105,8 @@ class ServiceRuntime:
         while not self._stop.is_set():
             try:
                 await run()
-            except Exception as e:  # noqa: BLE001 -- a crashed loop is restarted, not lost
+                return  # finished on its own (stopping, or nothing to do)
+            except Exception as e:
                 log.exception("background_task_failed", task=what, error=repr(e))
                 await asyncio.sleep(1.0)
 

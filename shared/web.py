@@ -37,14 +37,14 @@ async def health(state: State) -> Response[dict[str, Any]]:
             asyncio.to_thread(runtime.application.recorder.max_notification_id), timeout=2.0
         )
         body["database"] = True
-    except Exception:  # noqa: BLE001 -- any failure here means "not healthy", reported below
+    except Exception:
         body["database"] = False
     healthy = body["database"] and body["nats"]
     body["status"] = "ok" if healthy else "degraded"
     return Response(body, status_code=HTTP_200_OK if healthy else HTTP_503_SERVICE_UNAVAILABLE)
 
 
-def create_service_app(  # noqa: PLR0913 -- the parts of a service's app
+def create_service_app(
     name: str,
     runtime_factory: Callable[[], ServiceRuntime],
     route_handlers: Sequence[ControllerRouterHandler] = (),

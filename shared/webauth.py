@@ -57,4 +57,4 @@ claims_dependency = Provide(_provide_claims)
 
 def actor_of(claims: Claims) -> Actor:
     """The actor events record for the holder of ``claims``."""
-    return Actor(claims.role.value, claims.sub)  # type: ignore[arg-type]
+    return Actor(claims.role.value, claims.sub)

@@ -3,22 +3,55 @@
 from __future__ import annotations
 
 from litestar import Litestar
+from litestar.datastructures import State
+from litestar.di import Provide
 
-from services.intake.application import IntakeApplication
+from services.intake.api.alerts import AlertController
+from services.intake.api.channels import ChannelController, ReportController
+from services.intake.api.incidents import IncidentController
+from services.intake.application import IntakeApplication, IntakeService
+from services.intake.domain import IncidentClosedError, InvalidChangeError, NotFoundError
+from services.intake.poller import DisasterMessagePoller, PollerSettings
+from services.intake.settings import ChannelSettings
+from shared.privacy import Privacy
 from shared.probes import echo_probe, probe_subjects
 from shared.runtime import ConsumerSpec, ServiceRuntime
 from shared.services import SERVICES
+from shared.settings import ServiceSettings
 from shared.web import create_service_app
 
 __all__ = ["create_app"]
 
 
+def _intake_service(state: State) -> IntakeService:
+    service: IntakeService = state.intake
+    return service
+
+
 def create_app() -> Litestar:
     """The intake service, configured from the environment."""
+    settings = ServiceSettings.from_env("intake")
+    channels = ChannelSettings.from_env()
 
     def runtime() -> ServiceRuntime:
         runtime = ServiceRuntime.from_env(IntakeApplication)
+        intake = IntakeService(runtime.application, Privacy(settings.secret_key))
         runtime.consumers.append(ConsumerSpec("probes", probe_subjects("intake", SERVICES), echo_probe("intake")))
+        poller = DisasterMessagePoller(PollerSettings.from_env(), intake.record_disaster_messages)
+        runtime.loops.append(("writer", intake.run))
+        runtime.loops.append(("disaster-message-poller", poller.run))
+        runtime.starting.append(intake.start)
+        runtime.state["intake"] = intake
         return runtime
 
-    return create_service_app("intake", runtime)
+    return create_service_app(
+        "intake",
+        runtime,
+        [ChannelController, ReportController, IncidentController, AlertController],
+        domain_errors={NotFoundError: 404, IncidentClosedError: 409, InvalidChangeError: 422},
+        description="Citizens' reports from chat channels, incidents from reception to closure, national alerts.",
+        dependencies={
+            "intake": Provide(_intake_service, sync_to_thread=False),
+            "channels": Provide(lambda: channels, sync_to_thread=False),
+        },
+    )

@@ -16,7 +16,7 @@ from shared.eventlog.mapper import EventMapper
 from shared.eventlog.recorders import MultiTrackingPOPORecorder, MultiTrackingPostgresRecorder
 from shared.events import Event, utc_now
 
-__all__ = ["ServiceApplication", "TABLE_DEFAULTS"]
+__all__ = ["TABLE_DEFAULTS", "ServiceApplication"]
 
 # Set for every service's tables. Tables are created once by `jikimi migrate` (concurrent
 # creation races), multi-row tracking lets consumer instances commit out of order, and the

@@ -92,7 +92,7 @@ class Writer(Generic[S]):
         for command, _ in batch:
             try:
                 outcome = command(self.state, now)
-            except Exception as e:  # noqa: BLE001 -- a refused command answers its own caller
+            except Exception as e:
                 results.append(e)
                 continue
             for event in outcome.events:
@@ -105,7 +105,7 @@ class Writer(Generic[S]):
             self.app.record(*events)
             self.commits += 1
             return results
-        except Exception as e:  # noqa: BLE001 -- fall back to one command per commit
+        except Exception as e:
             log.warning("shared_commit_failed", commands=len(batch), error=repr(e))
         self.state.reset()
         return [self._process_alone(command) for command, _ in batch]
@@ -115,7 +115,7 @@ class Writer(Generic[S]):
         try:
             outcome = command(self.state, utc_now())
             self.app.record(*outcome.events)
-        except Exception as e:  # noqa: BLE001 -- answered to its caller
+        except Exception as e:
             self.state.reset()
             return e
         for event in outcome.events:

@@ -18,8 +18,8 @@ __all__ = [
     "decode",
     "encode",
     "event_types",
-    "published_event_types",
     "intake",
+    "published_event_types",
     "system",
     "utc_now",
 ]

@@ -39,9 +39,9 @@ class CapArea(msgspec.Struct, frozen=True):
     """Where an ``info`` applies; its shapes and geocodes together mean their union."""
 
     area_desc: str
-    polygons: list[list[tuple[float, float]]] = []
-    circles: list[CapCircle] = []
-    geocodes: list[CapValue] = []
+    polygons: list[list[tuple[float, float]]] = msgspec.field(default_factory=list)
+    circles: list[CapCircle] = msgspec.field(default_factory=list)
+    geocodes: list[CapValue] = msgspec.field(default_factory=list)
     altitude: float | None = None
     ceiling: float | None = None
 
@@ -65,9 +65,9 @@ class CapInfo(msgspec.Struct, frozen=True):
     severity: str
     certainty: str
     language: str = "en-US"
-    response_types: list[str] = []
+    response_types: list[str] = msgspec.field(default_factory=list)
     audience: str | None = None
-    event_codes: list[CapValue] = []
+    event_codes: list[CapValue] = msgspec.field(default_factory=list)
     effective: datetime | None = None
     onset: datetime | None = None
     expires: datetime | None = None
@@ -77,9 +77,9 @@ class CapInfo(msgspec.Struct, frozen=True):
     instruction: str | None = None
     web: str | None = None
     contact: str | None = None
-    parameters: list[CapValue] = []
-    resources: list[CapResource] = []
-    areas: list[CapArea] = []
+    parameters: list[CapValue] = msgspec.field(default_factory=list)
+    resources: list[CapResource] = msgspec.field(default_factory=list)
+    areas: list[CapArea] = msgspec.field(default_factory=list)
 
 
 class CapAlert(msgspec.Struct, frozen=True):
@@ -93,11 +93,11 @@ class CapAlert(msgspec.Struct, frozen=True):
     scope: str
     source: str | None = None
     restriction: str | None = None
-    addresses: list[str] = []
-    codes: list[str] = []
+    addresses: list[str] = msgspec.field(default_factory=list)
+    codes: list[str] = msgspec.field(default_factory=list)
     note: str | None = None
-    references: list[CapReference] = []
-    incidents: list[str] = []
-    infos: list[CapInfo] = []
+    references: list[CapReference] = msgspec.field(default_factory=list)
+    incidents: list[str] = msgspec.field(default_factory=list)
+    infos: list[CapInfo] = msgspec.field(default_factory=list)
     # CAP 1.1 alerts are accepted and held to the 1.2 rules; this records which namespace the sender used.
     cap_version: str = "1.2"

@@ -39,8 +39,8 @@ class Classification(msgspec.Struct, frozen=True):
 
     disaster_type: str | None = None
     severity: str = "moderate"
-    matched_terms: list[str] = []
-    severity_terms: list[str] = []
+    matched_terms: list[str] = msgspec.field(default_factory=list)
+    severity_terms: list[str] = msgspec.field(default_factory=list)
     confidence: float = 0.0
     rules_version: str = ""
 
@@ -55,8 +55,8 @@ class ReportReceived(Event, frozen=True, tag="intake.report_received"):
     text: str = ""
     language: str = ""
     location: Location | None = None
-    attachments: list[Attachment] = []
-    classification: Classification = Classification()
+    attachments: list[Attachment] = msgspec.field(default_factory=list)
+    classification: Classification = msgspec.field(default_factory=Classification)
     reply_to_sealed: str = ""
 
 
@@ -66,7 +66,7 @@ class ReportAmended(Event, frozen=True, tag="intake.report_amended"):
     channel_message_id: str
     text: str = ""
     location: Location | None = None
-    attachments: list[Attachment] = []
+    attachments: list[Attachment] = msgspec.field(default_factory=list)
     classification: Classification | None = None
 
 
@@ -150,8 +150,8 @@ class CapAlertReceived(Event, frozen=True, tag="intake.cap_alert_received"):
     msg_type: str
     scope: str
     alert: CapAlert | None = None
-    references: list[UUID] = []
-    district_codes: list[str] = []
+    references: list[UUID] = msgspec.field(default_factory=list)
+    district_codes: list[str] = msgspec.field(default_factory=list)
 
 
 class DisasterMessageReceived(Event, frozen=True, tag="intake.disaster_message_received"):
@@ -162,5 +162,5 @@ class DisasterMessageReceived(Event, frozen=True, tag="intake.disaster_message_r
     text: str
     level: str
     disaster_type_ko: str
-    regions: list[str] = []
-    district_codes: list[str] = []
+    regions: list[str] = msgspec.field(default_factory=list)
+    district_codes: list[str] = msgspec.field(default_factory=list)

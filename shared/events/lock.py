@@ -50,7 +50,10 @@ def describe(types: dict[str, type[Event]]) -> Schema:
     """For each tag, each field's kind and JSON schema (self-contained, with its own $defs)."""
     return {
         tag: {
-            f.encode_name: {"kind": _kind(msgspec.inspect.type_info(f.type)), "json": _shape(msgspec.json.schema(f.type))}
+            f.encode_name: {
+                "kind": _kind(msgspec.inspect.type_info(f.type)),
+                "json": _shape(msgspec.json.schema(f.type)),
+            }
             for f in msgspec.structs.fields(cls)
         }
         for tag, cls in sorted(types.items())

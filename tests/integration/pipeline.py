@@ -30,7 +30,9 @@ def service_app(name: str, database: DatabaseSettings) -> ServiceApplication:
     return app
 
 
-def relay_for(app: ServiceApplication, js: JetStreamContext, database: DatabaseSettings, nats: NatsSettings) -> OutboxRelay:
+def relay_for(
+    app: ServiceApplication, js: JetStreamContext, database: DatabaseSettings, nats: NatsSettings
+) -> OutboxRelay:
     recorder = app.recorder
     return OutboxRelay(
         app.service,

@@ -58,9 +58,16 @@ async def main(role: str, service: str, upstream: str = "") -> None:
     if role == "relay":
         await relay_for(app, js, database, nats_settings).run(stop)
     else:
-        consumer = SlowToAcknowledge(app, js, name="crash", subjects=probe_subjects(service, [upstream]),
-                                  handler=echo_with_random_ids(service), stream=nats_settings.stream,
-                                  batch_size=50, ack_wait_s=2.0)
+        consumer = SlowToAcknowledge(
+            app,
+            js,
+            name="crash",
+            subjects=probe_subjects(service, [upstream]),
+            handler=echo_with_random_ids(service),
+            stream=nats_settings.stream,
+            batch_size=50,
+            ack_wait_s=2.0,
+        )
         await consumer.run(stop)
     await nc.close()
 

@@ -50,8 +50,13 @@ async def crash_nc(crash_nats: NatsSettings) -> AsyncIterator[Client]:
 
 
 def spawn(database: DatabaseSettings, nats: NatsSettings, *args: str) -> subprocess.Popen[bytes]:
-    env = {**os.environ, "JIKIMI_DATABASE_URL": database.url, "JIKIMI_NATS_URL": nats.url,
-           "JIKIMI_NATS_STREAM": nats.stream, "PYTHONPATH": str(ROOT)}
+    env = {
+        **os.environ,
+        "JIKIMI_DATABASE_URL": database.url,
+        "JIKIMI_NATS_URL": nats.url,
+        "JIKIMI_NATS_STREAM": nats.stream,
+        "PYTHONPATH": str(ROOT),
+    }
     return subprocess.Popen([sys.executable, "-m", "tests.integration.pipeline_process", *args], cwd=ROOT, env=env)
 
 
@@ -92,6 +97,7 @@ async def test_a_relay_killed_three_times_while_2000_events_are_written_publishe
     crash_nc: Client, crash_nats: NatsSettings, database: DatabaseSettings
 ) -> None:
     app = service_app(unique_service("crash"), database)
+
     def write() -> None:
         for _ in range(400):  # 2,000 events in small transactions over a few seconds
             app.record(*[new_probe() for _ in range(5)])
@@ -114,12 +120,12 @@ async def test_a_relay_killed_three_times_while_2000_events_are_written_publishe
             await asyncio.sleep(0.02)
 
     counting = asyncio.create_task(count_continually())
-    process = await kill_repeatedly(database, crash_nats, ("relay", app.service), kills=3,
-                                    progress=lambda: counted[0], done=2000)
+    process = await kill_repeatedly(
+        database, crash_nats, ("relay", app.service), kills=3, progress=lambda: counted[0], done=2000
+    )
     await asyncio.to_thread(writer.join)
     await counting
     try:
-
         for _ in range(600):
             if await published() >= 2000:
                 break
@@ -150,8 +156,14 @@ async def test_a_consumer_killed_mid_batch_three_times_causes_no_duplicate_side_
         found = [CODEC.decode(n.state) for n in target.recorder.select_notifications(0, 100_000)]
         return [e for e in found if isinstance(e, ProbeEchoed)]
 
-    process = await kill_repeatedly(database, crash_nats, ("consumer", target.service, source.service), kills=3,
-                                    progress=lambda: len(echoes()), done=2000)
+    process = await kill_repeatedly(
+        database,
+        crash_nats,
+        ("consumer", target.service, source.service),
+        kills=3,
+        progress=lambda: len(echoes()),
+        done=2000,
+    )
     try:
         await eventually(lambda: len(echoes()) >= 2000, timeout_s=60, what="2000 echoes")
         await asyncio.sleep(2.5)  # past the ack wait: would a redelivery add anything?

@@ -95,8 +95,14 @@ async def test_a_consumer_turns_each_upstream_event_into_exactly_one_new_event(
         source.record(*[new_probe() for _ in range(200)])
     js = nc.jetstream()
     relay = relay_for(source, js, database, nats_settings)
-    consumer = StreamConsumer(target, js, name="probes", subjects=probe_subjects(target.service, [source.service]),
-                              handler=echo_probe(target.service), stream=nats_settings.stream)
+    consumer = StreamConsumer(
+        target,
+        js,
+        name="probes",
+        subjects=probe_subjects(target.service, [source.service]),
+        handler=echo_probe(target.service),
+        stream=nats_settings.stream,
+    )
     running = Running.start(relay.run, consumer.run)
     await eventually(lambda: consumer.stats.processed == 600, what="600 echoes")
     await running.finish()
@@ -116,8 +122,15 @@ async def test_two_instances_of_a_service_share_its_consumer_and_process_each_ev
     js = nc.jetstream()
 
     def instance(app: object) -> StreamConsumer:
-        return StreamConsumer(app, js, name="probes", subjects=probe_subjects(name, [source.service]),  # type: ignore[arg-type]
-                              handler=echo_probe(name), stream=nats_settings.stream, batch_size=20)
+        return StreamConsumer(
+            app,
+            js,
+            name="probes",
+            subjects=probe_subjects(name, [source.service]),  # type: ignore[arg-type]
+            handler=echo_probe(name),
+            stream=nats_settings.stream,
+            batch_size=20,
+        )
 
     a, b = instance(first), instance(second)
     running = Running.start(a.run, b.run, relay_for(source, js, database, nats_settings).run)
@@ -141,14 +154,16 @@ async def test_a_message_nobody_can_decode_is_parked_and_the_consumer_goes_on(
     target = service_app(unique_service("dst"), database)
     js = nc.jetstream()
     subject = probe_subjects(target.service, [source])[0]
-    await js.publish(subject, b'{"type": "system.probe_sent", "originator_id": "not a uuid"}',
-                     headers={"Nats-Msg-Id": f"{source}:1"})
+    await js.publish(
+        subject, b'{"type": "system.probe_sent", "originator_id": "not a uuid"}', headers={"Nats-Msg-Id": f"{source}:1"}
+    )
     good = msgspec.structs.replace(new_probe(), service=source, position=2)
     from shared.events import encode
 
     await js.publish(subject, encode(good), headers={"Nats-Msg-Id": f"{source}:2"})
-    consumer = StreamConsumer(target, js, name="probes", subjects=[subject], handler=echo_probe(target.service),
-                              stream=nats_settings.stream)
+    consumer = StreamConsumer(
+        target, js, name="probes", subjects=[subject], handler=echo_probe(target.service), stream=nats_settings.stream
+    )
     running = Running.start(consumer.run)
     await eventually(lambda: consumer.stats.processed == 1 and consumer.stats.parked == 1)
     await running.finish()

@@ -53,5 +53,7 @@ class FakeMsg:
 class FakeJetStream:
     published: list[tuple[str, bytes, dict[str, str]]] = field(default_factory=list)
 
-    async def publish(self, subject: str, payload: bytes = b"", headers: dict[str, str] | None = None, **_: Any) -> None:
+    async def publish(
+        self, subject: str, payload: bytes = b"", headers: dict[str, str] | None = None, **_: Any
+    ) -> None:
         self.published.append((subject, payload, headers or {}))

@@ -64,8 +64,13 @@ def test_json_is_a_list_of_objects_with_the_stable_keys_in_run_order() -> None:
 
 def test_a_figure_without_limit_has_null_limit_and_ratio() -> None:
     row = by_name(FIGURES)["pg_batched_insert_rows_per_s"]
-    assert row == {"name": "pg_batched_insert_rows_per_s", "value": 40_000.0, "unit": "rows/s",
-                   "limit": None, "ratio": None}
+    assert row == {
+        "name": "pg_batched_insert_rows_per_s",
+        "value": 40_000.0,
+        "unit": "rows/s",
+        "limit": None,
+        "ratio": None,
+    }
 
 
 def test_a_limit_not_measured_in_this_run_leaves_limit_and_ratio_null() -> None:

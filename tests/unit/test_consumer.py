@@ -31,8 +31,15 @@ def probes(count: int, first_position: int = 1) -> list[FakeMsg]:
 def consumer(app: ServiceApplication, handler: Any = None, **options: Any) -> tuple[StreamConsumer, FakeJetStream]:
     js = FakeJetStream()
     handler = handler or echo_probe(app.service)
-    return StreamConsumer(app, js, name="probes", subjects=["jikimi.*.probe_sent"], handler=handler,  # type: ignore[arg-type]
-                          stream="JIKIMI", **options), js
+    return StreamConsumer(
+        app,
+        js,
+        name="probes",
+        subjects=["jikimi.*.probe_sent"],
+        handler=handler,  # type: ignore[arg-type]
+        stream="JIKIMI",
+        **options,
+    ), js
 
 
 def echoes(app: ServiceApplication) -> list[ProbeEchoed]:

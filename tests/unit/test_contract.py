@@ -19,7 +19,7 @@ from shared.events.lock import breaking_changes, describe, read_lock, unlocked_a
 PUBLISHED = sorted(published_event_types().items())
 
 
-def _sample(info: msgspec.inspect.Type) -> Any:
+def _sample(info: msgspec.inspect.Type) -> Any:  # noqa: PLR0911 -- a return per kind of type
     """A plausible value of a field's type, for events whose fields have no default."""
     samples: dict[type, Any] = {
         msgspec.inspect.StrType: "예시",

@@ -1,0 +1,1 @@
+"""Intake's HTTP surface: citizens' channels, the situation board, operators' actions, alerts."""

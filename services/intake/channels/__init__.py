@@ -1,0 +1,1 @@
+"""The citizen channels, each in its real wire format, turned into InboundMessage."""

@@ -14,6 +14,7 @@ import threading
 import time
 import urllib.request
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
@@ -202,15 +203,26 @@ def _wait_for_token(
     pytest.fail(f"jikimi up printed no token within {timeout_s} s:\n{''.join(seen)}\n{errors.read_text()[-3000:]}")
 
 
-@needs_services
-def test_up_starts_everything_prints_urls_and_a_token_and_stops_every_child_on_ctrl_c(
-    tmp_path: Path, database_url: str
-) -> None:
+@dataclass
+class RunningUp:
+    """A `jikimi up` child process that has printed its URLs and token."""
+
+    process: subprocess.Popen[str]
+    ports: dict[str, int]
+    var: Path
+    printed: str
+
+    def pids(self) -> dict[str, int]:
+        return {entry["name"]: entry["pid"] for entry in json.loads((self.var / "jikimi.pids").read_text())}
+
+
+@pytest.fixture
+def running_up(tmp_path: Path, database_url: str) -> Iterator[RunningUp]:
     ports = _free_ports()
-    errors = tmp_path / "up.stderr"
+    var, errors = tmp_path / "var", tmp_path / "up.stderr"
     with errors.open("w") as stderr:
         process = subprocess.Popen(
-            [sys.executable, "-m", "jikimi", "up", "--var", str(tmp_path / "var")],
+            [sys.executable, "-m", "jikimi", "up", "--var", str(var)],
             env=_up_env(database_url, ports),
             cwd=ROOT,
             stdout=subprocess.PIPE,
@@ -221,27 +233,45 @@ def test_up_starts_everything_prints_urls_and_a_token_and_stops_every_child_on_c
         lines: queue.Queue[str] = queue.Queue()
         threading.Thread(target=_read_lines, args=(process.stdout, lines), daemon=True).start()
         printed = "".join(_wait_for_token(lines, process, errors, timeout_s=100))
-
-        for name in SERVICES:
-            base = f"http://127.0.0.1:{ports[name]}"
-            assert f"{base}/health" in printed
-            assert f"{base}/schema" in printed
-            with urllib.request.urlopen(f"{base}/health", timeout=5) as response:
-                assert response.status == 200
-        key = (tmp_path / "var" / "secret.key").read_text().strip()
-        assert (tmp_path / "var" / "secret.key").stat().st_mode & 0o777 == 0o600
-        token = printed.split("Operator token")[1].splitlines()[1].strip()
-        assert verify_token(key.encode(), token).role is Role.OPERATOR
-        assert key not in printed
-        children = [entry["pid"] for entry in json.loads((tmp_path / "var" / "jikimi.pids").read_text())]
-        assert len(children) == 1 + len(SERVICES) + 1  # itself, the services and NATS (Postgres is the test's)
-
-        process.send_signal(signal.SIGINT)
-        assert process.wait(timeout=60) == 0
+        yield RunningUp(process, ports, var, printed)
     finally:
         if process.poll() is None:
             process.kill()
             process.wait()
-    assert not any(process_is_alive(pid) for pid in children)
-    assert not any(port_is_taken("127.0.0.1", port) for port in ports.values())
-    assert not (tmp_path / "var" / "jikimi.pids").exists()
+            subprocess.run([sys.executable, "-m", "jikimi", "down", "--var", str(var)], check=False, timeout=120)
+
+
+@needs_services
+def test_up_starts_everything_prints_urls_and_a_token_and_stops_every_child_on_ctrl_c(running_up: RunningUp) -> None:
+    for name in SERVICES:
+        base = f"http://127.0.0.1:{running_up.ports[name]}"
+        assert f"{base}/health" in running_up.printed
+        assert f"{base}/schema" in running_up.printed
+        with urllib.request.urlopen(f"{base}/health", timeout=5) as response:
+            assert response.status == 200
+    key_file = running_up.var / "secret.key"
+    assert key_file.stat().st_mode & 0o777 == 0o600
+    key = key_file.read_text().strip()
+    token = running_up.printed.split("Operator token")[1].splitlines()[1].strip()
+    assert verify_token(key.encode(), token).role is Role.OPERATOR
+    assert key not in running_up.printed
+    children = running_up.pids()
+    assert set(children) == {"supervisor", "nats", *SERVICES}  # Postgres is the test's own
+
+    running_up.process.send_signal(signal.SIGINT)
+
+    assert running_up.process.wait(timeout=60) == 0
+    assert not any(process_is_alive(pid) for pid in children.values())
+    assert not any(port_is_taken("127.0.0.1", port) for port in running_up.ports.values())
+    assert not (running_up.var / "jikimi.pids").exists()
+
+
+@needs_services
+@pytest.mark.slow
+def test_when_a_service_dies_up_stops_the_rest_and_exits_non_zero(running_up: RunningUp) -> None:
+    children = running_up.pids()
+    os.kill(children["community"], signal.SIGKILL)
+
+    assert running_up.process.wait(timeout=60) == 1
+    assert not any(process_is_alive(pid) for pid in children.values())
+    assert not (running_up.var / "jikimi.pids").exists()

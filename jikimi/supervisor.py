@@ -44,7 +44,7 @@ __all__ = ["SupervisorError", "up"]
 log = structlog.get_logger()
 
 TOKEN_TTL_S = 12 * 3600
-HEALTH_TIMEOUT_S = 90.0
+HEALTH_TIMEOUT_S = 60.0
 STOP_TIMEOUT_S = 15.0
 
 
@@ -133,8 +133,9 @@ def up(var_dir: Path, *, unsafe_fast: bool = False, out: TextIO = sys.stdout) ->
                 os.environ["JIKIMI_NATS_URL"] = _nats(var_dir, owned, unsafe_fast=unsafe_fast)
                 migrate(DatabaseSettings.from_env(), NatsSettings.from_env())
                 urls = {s.name: _start_service(s, var_dir, owned) for s in services}
+                deadline = time.monotonic() + HEALTH_TIMEOUT_S  # for all of them: they start side by side
                 for settings in services:
-                    _wait_healthy(settings.name, urls[settings.name], owned)
+                    _wait_healthy(settings.name, urls[settings.name], owned, deadline)
                 _print_ready(out, urls, services[0].secret_key)
                 return _watch(owned)
             finally:
@@ -209,9 +210,10 @@ def _terminate(process: subprocess.Popen[bytes]) -> None:
             process.wait()
 
 
-def _wait_healthy(name: str, url: str, owned: _Processes) -> None:
+def _wait_healthy(name: str, url: str, owned: _Processes, deadline: float) -> None:
+    """Return once ``GET /health`` answers 200; raise with the last answer and the log tail otherwise."""
     child = next(o for o in owned.owned if o.name == name)
-    deadline = time.monotonic() + HEALTH_TIMEOUT_S
+    last = "no answer"
     while time.monotonic() < deadline:
         if not child.alive():
             raise SupervisorError(f"{name} exited while starting; {child.log_file}:\n{log_tail(child.log_file)}")
@@ -220,11 +222,13 @@ def _wait_healthy(name: str, url: str, owned: _Processes) -> None:
                 if response.status == 200:
                     log.info("service_healthy", service=name)
                     return
-        except (urllib.error.URLError, OSError):
-            pass  # not listening yet, or 503 while its stores come up
+        except urllib.error.HTTPError as e:
+            last = f"{e.code} {e.read(500).decode(errors='replace')}"  # 503 while its stores come up
+        except (urllib.error.URLError, OSError) as e:
+            last = str(e)  # not listening yet
         time.sleep(0.2)
-    msg = f"{name} did not answer 200 on {url}/health within {HEALTH_TIMEOUT_S:.0f} s; {child.log_file}:\n"
-    raise SupervisorError(msg + log_tail(child.log_file))
+    msg = f"{name} did not answer 200 on {url}/health within {HEALTH_TIMEOUT_S:.0f} s (last: {last}); "
+    raise SupervisorError(msg + f"{child.log_file}:\n{log_tail(child.log_file)}")
 
 
 def _print_ready(out: TextIO, urls: dict[str, str], secret_key: bytes) -> None:

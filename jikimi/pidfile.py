@@ -38,6 +38,7 @@ class PidEntry:
 
     @classmethod
     def of(cls, name: str, pid: int) -> PidEntry:
+        """The entry for a running process, with its start time read now."""
         return cls(name, pid, process_start_ticks(pid))
 
     def is_running(self) -> bool:

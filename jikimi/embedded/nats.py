@@ -49,14 +49,17 @@ class NatsProcess:
 
     @property
     def url(self) -> str:
+        """Where clients connect: ``nats://127.0.0.1:<port>``."""
         return f"nats://{LOOPBACK}:{self.port}"
 
     @property
     def monitor_url(self) -> str:
+        """The HTTP monitoring endpoint (``/varz``, ``/jsz`` …)."""
         return f"http://{LOOPBACK}:{self.monitor_port}"
 
     @property
     def pid(self) -> int:
+        """The server's process id."""
         return self.process.pid
 
     @classmethod

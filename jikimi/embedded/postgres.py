@@ -38,6 +38,7 @@ class PostgresProcess:
 
     @property
     def url(self) -> str:
+        """A libpq URL over the unix socket, as user ``postgres`` (trust auth), database ``postgres``."""
         return f"postgresql://postgres@/postgres?host={quote(str(self.socket_dir), safe='/')}"
 
     @classmethod

@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import os
 import secrets
+import shutil
+import tempfile
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -52,8 +55,27 @@ def _answers(url: str) -> bool:
         return False
 
 
+@contextmanager
+def folder_for_pgserver() -> Iterator[Path]:
+    """A temporary folder the embedded PostgreSQL can keep using: not under pytest's tmp_path, because
+    every pytest session resets /tmp/pytest-of-<user> to 0700, locking out the `pgserver` system user
+    that pgserver runs the database as when we are root."""
+    path = Path(tempfile.mkdtemp(prefix="jikimi-pg-"))
+    try:
+        yield path
+    finally:
+        shutil.rmtree(path, ignore_errors=True)
+
+
+@pytest.fixture
+def pgserver_dir() -> Iterator[Path]:
+    """A folder for a test's own pgserver data (see :func:`folder_for_pgserver`)."""
+    with folder_for_pgserver() as path:
+        yield path
+
+
 @pytest.fixture(scope="session")
-def postgres_server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def postgres_server_url() -> Iterator[str]:
     """A PostgreSQL server where the session may create databases."""
     explicit = os.environ.get("JIKIMI_TEST_DATABASE_URL", "")
     if explicit:
@@ -62,14 +84,15 @@ def postgres_server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[st
     if _answers(LOCAL_POSTGRES):
         yield LOCAL_POSTGRES
         return
-    try:
-        server = PostgresProcess.start(tmp_path_factory.mktemp("pg") / "data")
-    except EmbeddedError as e:
-        pytest.skip(f"no PostgreSQL for integration tests: set JIKIMI_TEST_DATABASE_URL ({e})")
-    try:
-        yield server.url
-    finally:
-        server.stop()
+    with folder_for_pgserver() as folder:
+        try:
+            server = PostgresProcess.start(folder / "data")
+        except EmbeddedError as e:
+            pytest.skip(f"no PostgreSQL for integration tests: set JIKIMI_TEST_DATABASE_URL ({e})")
+        try:
+            yield server.url
+        finally:
+            server.stop()
 
 
 def with_database(url: str, name: str) -> str:

@@ -95,8 +95,8 @@ async def test_a_message_acknowledged_before_a_kill_is_there_after_restart(tmp_p
 
 
 @needs_pgserver
-def test_pgserver_gives_a_durable_database_that_keeps_its_rows_across_restarts(tmp_path: Path) -> None:
-    server = PostgresProcess.start(tmp_path / "pg")
+def test_pgserver_gives_a_durable_database_that_keeps_its_rows_across_restarts(pgserver_dir: Path) -> None:
+    server = PostgresProcess.start(pgserver_dir / "pg")
     with psycopg.connect(server.url, autocommit=True) as conn:
         conn.execute("CREATE TABLE kept (n int)")
         conn.execute("INSERT INTO kept VALUES (7)")
@@ -104,14 +104,14 @@ def test_pgserver_gives_a_durable_database_that_keeps_its_rows_across_restarts(t
     server.stop()
     assert not process_is_alive(server.pid)
 
-    with PostgresProcess.start(tmp_path / "pg") as again, psycopg.connect(again.url) as conn:
+    with PostgresProcess.start(pgserver_dir / "pg") as again, psycopg.connect(again.url) as conn:
         assert conn.execute("SELECT n FROM kept").fetchone() == (7,)
 
 
 @needs_pgserver
-def test_a_second_pgserver_on_the_same_folder_is_refused(tmp_path: Path) -> None:
-    with PostgresProcess.start(tmp_path / "pg") as server, pytest.raises(RuntimeError, match=f"pid {server.pid}"):
-        PostgresProcess.start(tmp_path / "pg")
+def test_a_second_pgserver_on_the_same_folder_is_refused(pgserver_dir: Path) -> None:
+    with PostgresProcess.start(pgserver_dir / "pg") as server, pytest.raises(RuntimeError, match=f"pid {server.pid}"):
+        PostgresProcess.start(pgserver_dir / "pg")
 
 
 def test_the_test_database_is_durable(database_url: str) -> None:

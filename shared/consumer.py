@@ -18,6 +18,7 @@ events of one batch touching one aggregate, collide on the event table's key, no
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -105,16 +106,26 @@ class StreamConsumer:
         await self._js.add_consumer(self._stream, self.config())
         psub = await self._js.pull_subscribe_bind(self.durable, self._stream)
         log.info("consumer_started", consumer=self.durable, subjects=self._subjects)
+        fetching = asyncio.create_task(self._fetch(psub))
         try:
             while not stop.is_set():
-                try:
-                    msgs = await psub.fetch(self._batch_size, timeout=0.5)
-                except (TimeoutError, NatsTimeoutError):
-                    continue
-                await self.process(msgs)
+                msgs = await fetching
+                # Fetch the next batch while this one is handled and committed.
+                fetching = asyncio.create_task(self._fetch(psub))
+                if msgs:
+                    await self.process(msgs)
         finally:
+            fetching.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await fetching
             await psub.unsubscribe()
             log.info("consumer_stopped", consumer=self.durable, **vars(self.stats))
+
+    async def _fetch(self, psub: JetStreamContext.PullSubscription) -> list[Msg]:
+        try:
+            return await psub.fetch(self._batch_size, timeout=0.5)
+        except (TimeoutError, NatsTimeoutError):
+            return []
 
     async def process(self, msgs: Sequence[Msg]) -> None:
         """Handle one fetched batch: commit it, then acknowledge it."""

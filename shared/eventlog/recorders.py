@@ -15,7 +15,7 @@ from typing import Any
 from eventsourcing.persistence import IntegrityError, StoredEvent, Tracking
 from eventsourcing.popo import POPOProcessRecorder
 from eventsourcing.postgres import PostgresProcessRecorder
-from psycopg import Cursor
+from psycopg import Cursor, sql
 from psycopg.rows import DictRow
 
 __all__ = ["MultiTrackingPOPORecorder", "MultiTrackingPostgresRecorder", "is_tracking_conflict"]
@@ -25,9 +25,23 @@ class MultiTrackingPostgresRecorder(PostgresProcessRecorder):
     """Inserts every ``trackings=[…]`` record in the same transaction as the events."""
 
     def _insert_events(self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], **kwargs: Any) -> None:
-        for tracking in kwargs.get("trackings", ()):
-            self._insert_tracking(curs, tracking=tracking)
+        trackings: Sequence[Tracking] = kwargs.get("trackings", ())
+        if trackings:
+            # The library inserts tracking one row per statement; a batch's rows go in one statement
+            # (executemany inside the library's pipeline would report a conflict as "pipeline aborted").
+            self._check_has_multi_row_tracking_table(curs)
+            curs.execute(
+                self._insert_trackings_statement,
+                ([t.application_name for t in trackings], [t.notification_id for t in trackings]),
+                prepare=True,
+            )
         super()._insert_events(curs, stored_events, **kwargs)
+
+    @property
+    def _insert_trackings_statement(self) -> sql.Composed:
+        return sql.SQL("INSERT INTO {0}.{1} SELECT * FROM unnest(%s::text[], %s::bigint[])").format(
+            sql.Identifier(self.datastore.schema), sql.Identifier(self.tracking_table_name)
+        )
 
 
 class MultiTrackingPOPORecorder(POPOProcessRecorder):

@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import time
 from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime
 from typing import Any
 
 from eventsourcing.postgres import PostgresApplicationRecorder
@@ -18,7 +18,8 @@ from bench.jetstream import nats_client
 from shared.consumer import StreamConsumer
 from shared.eventlog.application import ServiceApplication
 from shared.eventlog.schema import relay_factory
-from shared.events import ProbeEchoed
+from shared.eventlog.writer import Writer
+from shared.events import Event, ProbeEchoed
 from shared.probes import echo_probe, new_probe
 from shared.relay import OutboxRelay
 from shared.settings import DatabaseSettings, NatsSettings
@@ -142,15 +143,39 @@ async def relay_and_consumer(ctx: Context) -> Sequence[Figure]:
     ]
 
 
-async def _send_paced(app: ServiceApplication, writer: ThreadPoolExecutor, count: int, per_s: float) -> float:
-    """Record ``count`` probes, one per commit from the writer thread, at ``per_s``; the seconds it took."""
-    loop = asyncio.get_running_loop()
+class _Stateless:
+    """The writer's state for probes: nothing to decide, nothing to fold."""
+
+    def catch_up(self) -> int:
+        return 0
+
+    def apply(self, event: Event) -> None:
+        pass
+
+    def reset(self) -> None:
+        pass
+
+
+class _Probe:
+    def __init__(self) -> None:
+        self.events = [new_probe()]
+
+
+def _probe_command(_: _Stateless, __: datetime) -> _Probe:
+    return _Probe()
+
+
+async def _send_paced(writer: Writer[_Stateless], count: int, per_s: float) -> float:
+    """Submit ``count`` probes, one command each, at ``per_s``, through the services' write path
+    (the shared-commit writer); the seconds until the last is committed."""
     start = time.perf_counter()
+    pending: list[asyncio.Task[object]] = []
     for i in range(count):
         delay = start + i / per_s - time.perf_counter()
         if delay > 0:
             await asyncio.sleep(delay)
-        await loop.run_in_executor(writer, app.record, new_probe())
+        pending.append(asyncio.create_task(writer.submit(_probe_command)))
+    await asyncio.gather(*pending)
     return time.perf_counter() - start
 
 
@@ -171,19 +196,17 @@ async def end_to_end_latency(ctx: Context) -> Sequence[Figure]:
 
     Measured as echo.recorded_at - probe.recorded_at: both are stamped just before their transaction,
     so the figure includes A's commit, the relay, JetStream and the consumer's handling, not B's commit.
-    One writer thread records one probe per transaction; if it falls behind the pace, it catches up
-    without pausing, so the rate figure shows the load actually applied."""
+    Each probe is its own command to the shared-commit writer the services use, submitted at its
+    paced moment: probes that arrive while a commit is under way share the next one."""
     per_s = ctx.sizes.e2e_rate_per_s
     count = round(per_s * ctx.sizes.e2e_s)
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="bench-writer") as writer:
-        async with (
-            _pipeline_parts("lata", "latb", ctx.database, ctx.nats) as (source, sink, relay, consumer),
-            _running(relay.run, consumer.run) as tasks,
-        ):
-            await _send_paced(source, writer, _WARMUP_PROBES, per_s)
+    async with _pipeline_parts("lata", "latb", ctx.database, ctx.nats) as (source, sink, relay, consumer):
+        writer: Writer[_Stateless] = Writer(source, _Stateless())
+        async with _running(relay.run, consumer.run, writer.run) as tasks:
+            await _send_paced(writer, _WARMUP_PROBES, per_s)
             await _wait_until(lambda: consumer.stats.processed >= _WARMUP_PROBES, tasks, "latency warm-up")
             after = await asyncio.to_thread(_recorder(sink).max_notification_id) or 0
-            sent_s = await _send_paced(source, writer, count, per_s)
+            sent_s = await _send_paced(writer, count, per_s)
             await _wait_until(lambda: consumer.stats.processed >= _WARMUP_PROBES + count, tasks, "latency run")
             latencies = await asyncio.to_thread(_echo_latencies_ms, sink, after)
     return [

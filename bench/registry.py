@@ -5,7 +5,7 @@ A new area adds a module with its own ``BENCHMARKS`` tuple and one line here.
 
 from __future__ import annotations
 
-from bench import eventlog, jetstream, pipeline, postgres
+from bench import eventlog, intake, jetstream, pipeline, postgres
 from bench.figures import Benchmark
 
 __all__ = ["BENCHMARKS"]
@@ -15,4 +15,5 @@ BENCHMARKS: tuple[Benchmark, ...] = (
     *eventlog.BENCHMARKS,
     *jetstream.BENCHMARKS,
     *pipeline.BENCHMARKS,
+    *intake.BENCHMARKS,
 )

@@ -34,9 +34,12 @@ class LinkChoice(msgspec.Struct, frozen=True):
     reason: str
 
 
-def _distance(a: Location, b: Location) -> tuple[float | None, str] | None:
-    """How far apart two places are, and how we know; None if we cannot tell."""
+def _distance(a: Location, b: Location, max_km: float) -> tuple[float | None, str] | None:
+    """How far apart two places are, and how we know; None if we cannot tell or they are
+    plainly farther than ``max_km`` (a degree of latitude is about 111 km)."""
     if a.point and b.point:
+        if abs(a.point.lat - b.point.lat) * 111.0 > max_km:
+            return None
         return distance_km(a.point.lat, a.point.lon, b.point.lat, b.point.lon), "distance between reported points"
     if a.district_code and a.district_code == b.district_code:
         return None, f"same district ({a.district_code})"
@@ -54,7 +57,7 @@ def choose_incident(
         minutes = (now - incident.opened_at).total_seconds() / 60
         if minutes > policy.window_minutes or minutes < 0:
             continue
-        measured = _distance(location, incident.location)
+        measured = _distance(location, incident.location, policy.max_distance_km)
         if measured is None:
             continue
         distance, how = measured

@@ -63,7 +63,7 @@ class IntakeState(Protocol):
     def report_by_message(self, channel: str, message_key: str) -> Report | None: ...
     def latest_report_of(self, sender: str) -> Report | None: ...
     def incident(self, incident_id: UUID) -> Incident | None: ...
-    def open_incidents(self) -> Iterable[Incident]: ...
+    def open_incidents_near(self, disaster_type: str, location: Location, radius_km: float) -> Iterable[Incident]: ...
 
 
 class Reception(msgspec.Struct, frozen=True, kw_only=True):
@@ -223,7 +223,8 @@ def _link(report: Report, state: IntakeState, now: datetime, policy: ReceptionPo
     if kind is None or location is None or report.cancelled:
         return []
     reporter, system = report.sender, Actor("system", "intake")
-    choice = choose_incident(kind, location, state.open_incidents(), now, policy.linking)
+    candidates = state.open_incidents_near(kind, location, policy.linking.max_distance_km)
+    choice = choose_incident(kind, location, candidates, now, policy.linking)
     if choice is not None:
         incident = choice.incident
         return [

@@ -8,6 +8,7 @@ events again from the log without harm. Other instances' events arrive through t
 
 from __future__ import annotations
 
+import math
 import threading
 from collections.abc import Iterable, Iterator
 from uuid import UUID
@@ -17,6 +18,7 @@ from eventsourcing.persistence import ApplicationRecorder
 
 from services.intake.domain import Incident, Report, apply_incident, apply_report
 from shared.events import CODEC, Event
+from shared.events.common import Location
 from shared.events.intake import (
     CapAlertReceived,
     DisasterMessageReceived,
@@ -48,7 +50,8 @@ class IntakeView:
             self.messages: dict[UUID, DisasterMessageReceived] = {}
             self._by_message: dict[tuple[str, str], UUID] = {}
             self._latest_by_sender: dict[str, UUID] = {}
-            self._open: dict[UUID, Incident] = {}
+            self._open: dict[str, dict[UUID, Incident]] = {}  # by disaster type
+            self._near: dict[tuple[str, object, object], set[UUID]] = {}  # by type and grid cell or district
 
     def catch_up(self, batch: int = 5000) -> int:
         """Apply every event recorded since the last catch-up; returns how many were read."""
@@ -95,11 +98,16 @@ class IntakeView:
         incident = apply_incident(self.incidents.get(incident_id), event)
         if incident is None:
             return
+        previous = self.incidents.get(incident_id)
+        if previous is not None:
+            self._open.get(previous.disaster_type, {}).pop(incident_id, None)
+            for key in _places(previous):
+                self._near.get(key, set()).discard(incident_id)
         self.incidents[incident_id] = incident
         if incident.status == "open":
-            self._open[incident_id] = incident
-        else:
-            self._open.pop(incident_id, None)
+            self._open.setdefault(incident.disaster_type, {})[incident_id] = incident
+            for key in _places(incident):
+                self._near.setdefault(key, set()).add(incident_id)
         if isinstance(event, ReportLinked | ReportUnlinked) and event.report_id in self.reports:
             linked_to = incident_id if isinstance(event, ReportLinked) else None
             report = self.reports[event.report_id]
@@ -120,8 +128,43 @@ class IntakeView:
     def incident(self, incident_id: UUID) -> Incident | None:
         return self.incidents.get(incident_id)
 
-    def open_incidents(self) -> Iterable[Incident]:
-        return self._open.values()
+    def open_incidents(self, disaster_type: str) -> Iterable[Incident]:
+        return self._open.get(disaster_type, {}).values()
+
+    def open_incidents_near(self, disaster_type: str, location: Location, radius_km: float) -> list[Incident]:
+        """Open incidents of the type that could be within ``radius_km`` of ``location`` (by grid
+        cell) or share its district: the candidates, not yet measured."""
+        found: set[UUID] = set()
+        if location.point is not None:
+            reach = math.ceil(radius_km / _CELL_KM)
+            row, column = _cell(location.point.lat, location.point.lon)
+            for d_row in range(-reach, reach + 1):
+                for d_column in range(-reach, reach + 1):
+                    found |= self._near.get((disaster_type, row + d_row, column + d_column), set())
+        if location.district_code:
+            found |= self._near.get((disaster_type, "district", location.district_code), set())
+        open_of_type = self._open.get(disaster_type, {})
+        return [open_of_type[i] for i in found if i in open_of_type]
 
     def reports_of(self, incident: Incident) -> Iterator[Report]:
         return (self.reports[r] for r in incident.reports if r in self.reports)
+
+
+_CELL_KM = 1.0
+_CELL_LAT = _CELL_KM / 111.0  # degrees of latitude per cell
+_CELL_LON = _CELL_KM / 88.0  # degrees of longitude per cell at Seoul's latitude (cos 37.5° × 111 km)
+
+
+def _cell(lat: float, lon: float) -> tuple[int, int]:
+    return math.floor(lat / _CELL_LAT), math.floor(lon / _CELL_LON)
+
+
+def _places(incident: Incident) -> list[tuple[str, object, object]]:
+    """The index keys an incident is found under: its grid cell and its district."""
+    keys: list[tuple[str, object, object]] = []
+    location = incident.location
+    if location is not None and location.point is not None:
+        keys.append((incident.disaster_type, *_cell(location.point.lat, location.point.lon)))
+    if location is not None and location.district_code:
+        keys.append((incident.disaster_type, "district", location.district_code))
+    return keys

@@ -56,7 +56,9 @@ class ServiceApplication(Application[UUID]):
         now = utc_now()
         stamped = [msgspec.structs.replace(e, service=self.service, recorded_at=now) for e in events]
         processing: ProcessingEvent[UUID] = ProcessingEvent()
-        processing.collect_events(*stamped, trackings=list(trackings))
+        # Our events are events, never aggregates: skip collect_events' runtime protocol checks.
+        processing.events.extend(stamped)
+        processing.saved_kwargs["trackings"] = list(trackings)
         recordings = self._record(processing)
         self._notify(recordings)
         return recordings

@@ -181,3 +181,12 @@ async def test_the_board_filters_by_district_type_and_severity(intake: IntakeSer
     assert [i.disaster_type for i in fires] == ["fire"]
     assert [i.disaster_type for i in gangnam] == ["gas_leak"]
     assert intake.list_incidents(IncidentFilter(severity="extreme")) == []
+
+
+async def test_a_report_just_across_a_grid_line_from_a_fire_still_joins_it(intake: IntakeService) -> None:
+    boundary = 4163 / 111  # a line of the view's 1 km grid, inside Seoul
+    south = await intake.receive_message(web("불이 났어요", "a", "k1", point=GeoPoint(boundary - 0.0002, 127.0)))
+    north = await intake.receive_message(web("불이 났어요", "b", "k2", point=GeoPoint(boundary + 0.0002, 127.0)))
+    assert south.incident is not None
+    assert north.incident is not None
+    assert north.incident.id == south.incident.id

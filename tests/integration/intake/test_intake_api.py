@@ -205,3 +205,73 @@ def test_openapi_lists_the_routes(client: httpx.Client) -> None:
     paths = client.get("/schema").json()["paths"]
     for path in ("/channels/kakao/skill", "/channels/telegram/webhook", "/channels/sms", "/reports", "/incidents"):
         assert path in paths
+
+
+def cap_fixture(name: str) -> bytes:
+    return (FIXTURES / "cap" / name).read_bytes()
+
+
+def test_a_valid_cap_alert_is_recorded_once(operator: httpx.Client) -> None:
+    headers = {"content-type": "application/xml"}
+    first = operator.post("/alerts/cap", content=cap_fixture("thunderstorm.cap"), headers=headers)
+    again = operator.post("/alerts/cap", content=cap_fixture("thunderstorm.cap"), headers=headers)
+    assert (first.status_code, again.status_code) == (201, 200)
+    assert first.json()["id"] == again.json()["id"]
+    assert again.json()["duplicate"] is True
+    assert operator.get(f"/alerts/cap/{first.json()['id']}").json()["received"]["identifier"]
+
+
+def test_an_invalid_cap_alert_gets_422_naming_what_is_wrong(operator: httpx.Client) -> None:
+    response = operator.post("/alerts/cap", content=cap_fixture("invalid.cap"))
+    assert response.status_code == 422
+    problem = response.json()
+    assert any(error["field"] == "alert/scope" for error in problem["errors"])
+    assert "scope" in problem["detail"]
+
+
+def test_an_xml_external_entity_attack_is_refused_without_reading_anything(operator: httpx.Client) -> None:
+    response = operator.post("/alerts/cap", content=cap_fixture("xee.cap"))
+    assert response.status_code == 422
+    assert "DOCTYPE" in response.json()["detail"]
+    assert "root:" not in response.text  # /etc/passwd's first line never comes back
+
+
+def test_a_non_utf8_cap_alert_keeps_its_text(operator: httpx.Client) -> None:
+    response = operator.post("/alerts/cap", content=cap_fixture("earthquake-iso8859-1.cap"))
+    assert response.status_code in {200, 201}
+
+
+def test_cap_alerts_need_an_operator(client: httpx.Client) -> None:
+    assert client.post("/alerts/cap", content=cap_fixture("thunderstorm.cap")).status_code == 401
+
+
+async def test_a_report_reaches_the_shared_stream_with_its_position(
+    intake_url: str, nc: Any, nats_settings: NatsSettings
+) -> None:
+    from shared.events import CODEC
+    from shared.events.intake import ReportReceived
+
+    async with httpx.AsyncClient(base_url=intake_url) as client:
+        created = (await client.post("/reports", json={"text": "불이 났어요 종로구", "reporter": str(uuid4())})).json()
+    js = nc.jetstream()
+    sub = await js.subscribe("jikimi.intake.report_received", ordered_consumer=True, stream=nats_settings.stream)
+    found: list[ReportReceived] = []
+
+    async def drain() -> None:
+        while True:
+            try:
+                msg = await sub.next_msg(timeout=0.2)
+            except Exception:
+                return
+            event = CODEC.decode(msg.data)
+            if isinstance(event, ReportReceived) and str(event.originator_id) == created["report_id"]:
+                found.append(event)
+
+    for _ in range(50):
+        await drain()
+        if found:
+            break
+    await sub.unsubscribe()
+    assert len(found) == 1
+    assert found[0].position > 0
+    assert found[0].service == "intake"

@@ -152,7 +152,7 @@ class IntakeView:
 
 _CELL_KM = 1.0
 _CELL_LAT = _CELL_KM / 111.0  # degrees of latitude per cell
-_CELL_LON = _CELL_KM / 88.0  # degrees of longitude per cell at Seoul's latitude (cos 37.5° × 111 km)
+_CELL_LON = _CELL_KM / 88.0  # degrees of longitude per cell at Seoul's latitude (111 km * cos 37.5°)
 
 
 def _cell(lat: float, lon: float) -> tuple[int, int]:

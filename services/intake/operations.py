@@ -19,6 +19,7 @@ from services.intake.domain import (
     NotFoundError,
     apply_incident,
 )
+from services.intake.notices import notice_for
 from services.intake.reception import IntakeState
 from shared import taxonomy
 from shared.events import Event
@@ -219,21 +220,23 @@ class Operations:
                         reason=f"moved to incident {incident.id}: {reason}",
                     )
                 )
-            events.append(
-                ReportLinked(
-                    originator_id=incident.id,
-                    originator_version=incident.version + 1,
-                    incident_id=incident.id,
-                    correlation_id=incident.id,
-                    causation_id=report_id,
-                    occurred_at=now,
-                    report_id=report_id,
-                    reporter=report.sender,
-                    by=by,
-                    reason=reason,
-                )
+            linked = ReportLinked(
+                originator_id=incident.id,
+                originator_version=incident.version + 1,
+                incident_id=incident.id,
+                correlation_id=incident.id,
+                causation_id=report_id,
+                occurred_at=now,
+                report_id=report_id,
+                reporter=report.sender,
+                by=by,
+                reason=reason,
             )
-            return Change(events, apply_incident(incident, events[-1]) or incident)
+            after = apply_incident(incident, linked) or incident
+            events.append(linked)
+            if (notice := notice_for(report, after, "in_incident", cause=linked.id, now=now)) is not None:
+                events.append(notice)
+            return Change(events, after)
 
         return command
 
@@ -290,18 +293,19 @@ class Operations:
         def command(state: IntakeState, now: datetime) -> Change:
             incident = _incident(state, incident_id)
             incident.require_open()
-            return _changed(
-                incident,
-                IncidentClosed(
-                    originator_id=incident.id,
-                    originator_version=incident.version + 1,
-                    incident_id=incident.id,
-                    correlation_id=incident.id,
-                    occurred_at=now,
-                    outcome=outcome,
-                    by=by,
-                    summary=summary,
-                ),
+            closed = IncidentClosed(
+                originator_id=incident.id,
+                originator_version=incident.version + 1,
+                incident_id=incident.id,
+                correlation_id=incident.id,
+                occurred_at=now,
+                outcome=outcome,
+                by=by,
+                summary=summary,
             )
+            after = apply_incident(incident, closed) or incident
+            reports = [r for r in map(state.report, sorted(incident.reports)) if r is not None]
+            notices = [notice_for(r, after, "closed", cause=closed.id, now=now) for r in reports]
+            return Change([closed, *(n for n in notices if n is not None)], after)
 
         return command

@@ -30,6 +30,7 @@ __all__ = [
     "ReportLinked",
     "ReportReceived",
     "ReportUnlinked",
+    "ReporterNoticeQueued",
     "SituationUpdated",
 ]
 
@@ -137,6 +138,19 @@ class IncidentClosed(Event, frozen=True, tag="intake.incident_closed"):
     outcome: str
     by: Actor
     summary: str = ""
+
+
+class ReporterNoticeQueued(Event, frozen=True, tag="intake.reporter_notice_queued"):
+    """Something a reporter must be told on their own channel as their report's incident moves
+    (delivered by broadcast, which holds the key to ``reply_to_sealed``)."""
+
+    report_id: UUID
+    reporter: str
+    channel: str
+    status: str
+    text: str
+    language: str = "ko"
+    reply_to_sealed: str = ""
 
 
 class CapAlertReceived(Event, frozen=True, tag="intake.cap_alert_received"):

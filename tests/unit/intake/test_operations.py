@@ -115,3 +115,52 @@ async def test_an_incident_is_made_public_once(intake: IntakeService) -> None:
     assert public.public
     with pytest.raises(InvalidChangeError):
         await intake.change(Operations.make_public(incident.id, by=ALICE, headline="", instruction=""))
+
+
+async def test_closing_an_incident_queues_a_notice_for_each_reporter_who_can_be_written_to(
+    intake: IntakeService,
+) -> None:
+    from services.intake.channels.web import SmsRequest, sms_to_inbound
+    from shared.events.intake import ReporterNoticeQueued
+    from shared.privacy import Privacy
+    from tests.unit.intake.conftest import SECRET
+
+    point = GeoPoint(37.5665, 126.9780)
+    by_web = await intake.receive_message(
+        InboundMessage(channel="web", sender_id="w", message_key="w1", received_at=NOW, text="불이야", point=point)
+    )
+    by_sms = await intake.receive_message(
+        sms_to_inbound(SmsRequest("m1", "010-2222-3333", "불이 났어요 중구 명동"), NOW)
+    )
+    assert by_web.incident is not None
+    assert by_sms.report is not None
+    if by_sms.report.incident_id != by_web.incident.id:
+        await intake.change(Operations.link_report(by_web.incident.id, by_sms.report.id, by=ALICE, reason="same fire"))
+    await intake.change(Operations.close(by_web.incident.id, outcome="resolved", by=ALICE, summary=""))
+    notices = [e for e in map(CODEC.decode, stored(intake)) if isinstance(e, ReporterNoticeQueued)]
+    closed = [n for n in notices if n.status == "closed"]
+    assert [(n.channel, n.report_id) for n in closed] == [("sms", by_sms.report.id)]
+    assert by_sms.report.receipt in closed[0].text
+    assert Privacy(SECRET).unseal(closed[0].reply_to_sealed) == "sms:010-2222-3333"
+    assert b"010-2222-3333" not in b"".join(stored(intake))
+
+
+async def test_an_operator_linking_a_telegram_report_tells_its_reporter_help_is_coming(intake: IntakeService) -> None:
+    from shared.events.intake import ReporterNoticeQueued
+
+    report = await intake.receive_message(
+        InboundMessage(
+            channel="telegram",
+            sender_id="42",
+            message_key="u1",
+            received_at=NOW,
+            text="Smoke in the stairwell",
+            reply_to="42",
+        )
+    )
+    incident = await opened(intake)
+    assert report.report is not None
+    await intake.change(Operations.link_report(incident.id, report.report.id, by=ALICE, reason="caller on the phone"))
+    [notice] = [e for e in map(CODEC.decode, stored(intake)) if isinstance(e, ReporterNoticeQueued)]
+    assert (notice.status, notice.language, notice.channel) == ("in_incident", "en", "telegram")
+    assert incident.title in notice.text

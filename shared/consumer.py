@@ -122,10 +122,20 @@ class StreamConsumer:
             log.info("consumer_stopped", consumer=self.durable, **vars(self.stats))
 
     async def _fetch(self, psub: JetStreamContext.PullSubscription) -> list[Msg]:
+        """Wait for one message, then take what else is ready, without waiting for a full batch.
+
+        nats-py's fetch(n) lingers until n messages or its timeout once nothing was ready at the
+        time of asking, which turns a trickle of events into half-second delays."""
         try:
-            return await psub.fetch(self._batch_size, timeout=0.5)
+            first = await psub.fetch(1, timeout=0.5)
         except (TimeoutError, NatsTimeoutError):
             return []
+        try:
+            # Ready messages come back on the no-wait request; a tiny timeout ends the lingering one.
+            more = await psub.fetch(self._batch_size - 1, timeout=0.002)
+        except (TimeoutError, NatsTimeoutError):
+            more = []
+        return [*first, *more]
 
     async def process(self, msgs: Sequence[Msg]) -> None:
         """Handle one fetched batch: commit it, then acknowledge it."""

@@ -9,7 +9,6 @@ beats it only because concurrent reports share a commit.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import os
 import random
 import subprocess
@@ -20,8 +19,10 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 import httpx
+import msgspec
 
 from bench.figures import Context, Figure, Goal, percentile, rate
+from bench.httpload import Connection
 from jikimi.embedded import free_port
 from shared.eventlog.schema import create_tables
 from shared.services import SERVICES
@@ -107,21 +108,20 @@ def _report(chance: random.Random, n: int) -> dict[str, object]:
     }
 
 
-async def _post(client: httpx.AsyncClient, body: dict[str, object], latencies: list[float]) -> None:
-    start = time.perf_counter()
-    response = await client.post("/reports", json=body)
-    if response.status_code != 201:
-        raise RuntimeError(f"intake answered {response.status_code}: {response.text[:200]}")
-    latencies.append((time.perf_counter() - start) * 1000)
+async def _post(client: Connection, body: dict[str, object], latencies: list[float]) -> None:
+    status, answer, seconds = await client.post_json("/reports", msgspec.json.encode(body))
+    if status != 201:
+        raise RuntimeError(f"intake answered {status}: {answer[:200]!r}")
+    latencies.append(seconds * 1000)
 
 
-async def _peak(clients: Sequence[httpx.AsyncClient], seconds: float) -> tuple[int, float, list[float]]:
+async def _peak(clients: Sequence[Connection], seconds: float) -> tuple[int, float, list[float]]:
     """As many reports as ``_CONCURRENCY`` citizens can post back to back for ``seconds``."""
     chance, counter = random.Random(1), iter(range(10**9))
     latencies: list[float] = []
     deadline = time.perf_counter() + seconds
 
-    async def citizen(client: httpx.AsyncClient) -> None:
+    async def citizen(client: Connection) -> None:
         while time.perf_counter() < deadline:
             await _post(client, _report(chance, next(counter)), latencies)
 
@@ -130,7 +130,7 @@ async def _peak(clients: Sequence[httpx.AsyncClient], seconds: float) -> tuple[i
     return len(latencies), time.perf_counter() - start, latencies
 
 
-async def _paced(clients: Sequence[httpx.AsyncClient], per_s: float, seconds: float) -> list[float]:
+async def _paced(clients: Sequence[Connection], per_s: float, seconds: float) -> list[float]:
     """Reports at a steady ``per_s`` for ``seconds``: what each one waited for its 201."""
     chance = random.Random(2)
     latencies: list[float] = []
@@ -148,16 +148,20 @@ async def _paced(clients: Sequence[httpx.AsyncClient], per_s: float, seconds: fl
 
 async def intake_reports(ctx: Context) -> Sequence[Figure]:
     seconds = max(3.0, 2 * ctx.sizes.timed_s)
-    async with _intake_service(ctx) as url, contextlib.AsyncExitStack() as stack:
-        # One small client per citizen: one httpx pool shared by many connections is itself the
-        # bottleneck long before the service is (about 140 requests/s at 64 connections here).
-        clients = [
-            await stack.enter_async_context(httpx.AsyncClient(base_url=url, timeout=30)) for _ in range(_CONCURRENCY)
-        ]
-        await _peak(clients, 1.0)  # warm-up: connections, caches, the writer's first commits
-        count, elapsed, _ = await _peak(clients, seconds)
-        peak = rate(count, elapsed)
-        half = await _paced(clients, peak / 2, seconds)
+    async with _intake_service(ctx) as url:
+        host, _, port = url.removeprefix("http://").partition(":")
+        # Raw keep-alive connections: an httpx client would cost the shared cores more than the
+        # service does (about a millisecond per request), and one httpx pool for many
+        # connections tops out near 140 requests/s here.
+        clients = [await Connection.open(host, int(port)) for _ in range(_CONCURRENCY)]
+        try:
+            await _peak(clients, 1.0)  # warm-up: connections, caches, the writer's first commits
+            count, elapsed, _ = await _peak(clients, seconds)
+            peak = rate(count, elapsed)
+            half = await _paced(clients, peak / 2, seconds)
+        finally:
+            for client in clients:
+                await client.close()
     return [
         Figure(
             name="intake_reports_per_s",

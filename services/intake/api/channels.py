@@ -6,12 +6,13 @@ again and stored once.
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 from typing import Annotated, Any, Literal
 from uuid import UUID, uuid4
 
 from litestar import Controller, Request, get, post
-from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
+from litestar.exceptions import NotAuthorizedException, PermissionDeniedException, ServiceUnavailableException
 from litestar.params import Parameter
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
@@ -24,6 +25,8 @@ from services.intake.settings import ChannelSettings
 from shared.events import utc_now
 
 __all__ = ["ChannelController", "ReportController"]
+
+KAKAO_DEADLINE_S = 4.5
 
 
 def _same(given: str | None, expected: str) -> bool:
@@ -51,7 +54,12 @@ class ChannelController(Controller):
         if not (allowed or _same(request.headers.get("x-jikimi-skill-secret"), channels.kakao_secret)):
             raise PermissionDeniedException("not a configured KakaoTalk skill caller")
         msg = kakao.to_inbound(data, utc_now())
-        reception = await intake.receive_message(msg)
+        try:
+            # Kakao gives up at 5 s; past that a late answer helps no one. Refusing lets the user
+            # send again, and the repeat is recognised if the first one was committed after all.
+            reception = await asyncio.wait_for(intake.receive_message(msg), KAKAO_DEADLINE_S)
+        except TimeoutError as e:
+            raise ServiceUnavailableException("the report could not be recorded in time; please send it again") from e
         reply = reply_for(reception, msg.language)
         return kakao.skill_response(reply.texts, reply.quick_replies)
 

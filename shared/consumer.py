@@ -21,6 +21,7 @@ import asyncio
 import contextlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import structlog
 from eventsourcing.persistence import IntegrityError, Tracking
@@ -145,18 +146,32 @@ class StreamConsumer:
                 items.append(_Item(msg, CODEC.decode(msg.data)))
             except UnknownEventError as e:
                 await self._park(msg, f"undecodable: {e}")
+        items = await self._without_processed(items)
         if not items:
             return
         self.stats.batches += 1
         try:
             await asyncio.to_thread(self._commit, items)
-        except Exception:
+        except Exception:  # any failure: fall back to one event at a time
             for item in items:
                 await self._process_one(item)
             return
         for item in items:
             await item.msg.ack()
         self.stats.processed += len(items)
+
+    async def _without_processed(self, items: list[_Item]) -> list[_Item]:
+        """Acknowledge redelivered events that were processed before (their tracking row exists);
+        the rest. Only redeliveries are looked up: a first delivery cannot have been processed."""
+        if all((item.msg.metadata.num_delivered or 1) <= 1 for item in items):
+            return items
+        recorder: Any = self.app.recorder
+        done = await asyncio.to_thread(recorder.tracked, [item.tracking for item in items])
+        for item in items:
+            if item.tracking in done:
+                self.stats.redelivered += 1
+                await item.msg.ack()
+        return [item for item in items if item.tracking not in done]
 
     def _commit(self, items: Sequence[_Item]) -> None:
         new_events: list[Event] = []
@@ -177,7 +192,7 @@ class StreamConsumer:
                     await item.msg.ack()  # processed before: nothing to do
                     return
                 continue
-            except Exception as e:
+            except Exception as e:  # handler bugs are parked, not fatal
                 await self._retry_or_park(item, repr(e))
                 return
             self.stats.processed += 1

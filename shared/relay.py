@@ -114,7 +114,7 @@ class OutboxRelay:
             try:
                 await self._publish(messages)
                 break
-            except Exception as e:
+            except Exception as e:  # any failure means: publish the batch again
                 log.warning("relay_publish_failed", service=self.service, error=repr(e), retry_in_s=delay)
                 if stop.is_set():
                     raise

@@ -106,7 +106,7 @@ class ServiceRuntime:
             try:
                 await run()
                 return  # finished on its own (stopping, or nothing to do)
-            except Exception as e:
+            except Exception as e:  # a crashed loop is restarted, not lost
                 log.exception("background_task_failed", task=what, error=repr(e))
                 await asyncio.sleep(1.0)
 

@@ -37,7 +37,7 @@ async def health(state: State) -> Response[dict[str, Any]]:
             asyncio.to_thread(runtime.application.recorder.max_notification_id), timeout=2.0
         )
         body["database"] = True
-    except Exception:
+    except Exception:  # any failure here means "not healthy", reported below
         body["database"] = False
     healthy = body["database"] and body["nats"]
     body["status"] = "ok" if healthy else "degraded"

@@ -37,6 +37,18 @@ class MultiTrackingPostgresRecorder(PostgresProcessRecorder):
             )
         super()._insert_events(curs, stored_events, **kwargs)
 
+    def tracked(self, trackings: Sequence[Tracking]) -> set[Tracking]:
+        """Which of ``trackings`` are recorded (the library only answers "up to which id")."""
+        if not trackings:
+            return set()
+        query = sql.SQL(
+            "SELECT application_name, notification_id FROM {0}.{1} "
+            "WHERE (application_name, notification_id) IN (SELECT * FROM unnest(%s::text[], %s::bigint[]))"
+        ).format(sql.Identifier(self.datastore.schema), sql.Identifier(self.tracking_table_name))
+        with self.datastore.transaction(commit=False) as curs:
+            curs.execute(query, ([t.application_name for t in trackings], [t.notification_id for t in trackings]))
+            return {Tracking(row["application_name"], row["notification_id"]) for row in curs.fetchall()}
+
     @property
     def _insert_trackings_statement(self) -> sql.Composed:
         return sql.SQL("INSERT INTO {0}.{1} SELECT * FROM unnest(%s::text[], %s::bigint[])").format(
@@ -67,8 +79,9 @@ class MultiTrackingPOPORecorder(POPOProcessRecorder):
             self._insert_tracking(t)
         return ids
 
-    def is_tracked(self, tracking: Tracking) -> bool:
-        return (tracking.application_name, tracking.notification_id) in self._tracked
+    def tracked(self, trackings: Sequence[Tracking]) -> set[Tracking]:
+        """Which of ``trackings`` are recorded."""
+        return {t for t in trackings if (t.application_name, t.notification_id) in self._tracked}
 
 
 def is_tracking_conflict(error: IntegrityError) -> bool:

@@ -92,7 +92,7 @@ class Writer(Generic[S]):
         for command, _ in batch:
             try:
                 outcome = command(self.state, now)
-            except Exception as e:
+            except Exception as e:  # a refused command answers its own caller
                 results.append(e)
                 continue
             for event in outcome.events:
@@ -105,7 +105,7 @@ class Writer(Generic[S]):
             self.app.record(*events)
             self.commits += 1
             return results
-        except Exception as e:
+        except Exception as e:  # fall back to one command per commit
             log.warning("shared_commit_failed", commands=len(batch), error=repr(e))
         self.state.reset()
         return [self._process_alone(command) for command, _ in batch]
@@ -115,7 +115,7 @@ class Writer(Generic[S]):
         try:
             outcome = command(self.state, utc_now())
             self.app.record(*outcome.events)
-        except Exception as e:
+        except Exception as e:  # answered to its caller
             self.state.reset()
             return e
         for event in outcome.events:

@@ -165,7 +165,11 @@ async def test_a_consumer_killed_mid_batch_three_times_causes_no_duplicate_side_
         done=2000,
     )
     try:
-        await eventually(lambda: len(echoes()) >= 2000, timeout_s=60, what="2000 echoes")
+        try:
+            await eventually(lambda: len(echoes()) >= 2000, timeout_s=60, what="2000 echoes")
+        except AssertionError:
+            info = await crash_nc.jetstream().consumer_info(crash_nats.stream, f"{target.service}-crash")
+            raise AssertionError(f"{len(echoes())} echoes; consumer: {info}; process: {process.poll()}") from None
         await asyncio.sleep(2.5)  # past the ack wait: would a redelivery add anything?
     finally:
         stop(process)

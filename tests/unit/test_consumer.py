@@ -164,3 +164,19 @@ def test_probe_echo_ids_are_derived_from_the_probe(kind: type[Event]) -> None:
     assert echo_probe("community")(probe)[0].originator_id == echo_probe("community")(probe)[0].originator_id
     assert echo_probe("community")(probe)[0].originator_id != echo_probe("broadcast")(probe)[0].originator_id
     assert isinstance(probe, kind)
+
+
+async def test_redeliveries_already_processed_are_acknowledged_without_a_second_commit() -> None:
+    app = Community()
+    worker, _ = consumer(app)
+    msgs = probes(3)
+    await worker.process(msgs[:2])  # type: ignore[arg-type]
+    redelivered = [FakeMsg(m.data, m.subject, m.metadata, m.headers) for m in msgs]
+    for m in redelivered[:2]:
+        m.metadata.num_delivered = 2
+    batches_before = worker.stats.batches
+    await worker.process(redelivered)  # type: ignore[arg-type]
+    assert [m.answers for m in redelivered] == [["ack"]] * 3
+    assert worker.stats.redelivered == 2
+    assert worker.stats.batches == batches_before + 1  # the new one, committed as a batch of its own
+    assert sorted(e.probe_position for e in echoes(app)) == [1, 2, 3]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
+from typing import Any
 from uuid import UUID, uuid4
 
 import msgspec
@@ -54,6 +55,17 @@ def _incident(state: IntakeState, incident_id: UUID) -> Incident:
     if incident is None:
         raise NotFoundError(f"no incident {incident_id}")
     return incident
+
+
+def _next(incident: Incident, now: datetime) -> dict[str, Any]:
+    """The envelope of the incident's next event: its stream, next version, correlation, time."""
+    return {
+        "originator_id": incident.id,
+        "originator_version": incident.version + 1,
+        "incident_id": incident.id,
+        "correlation_id": incident.id,
+        "occurred_at": now,
+    }
 
 
 def _changed(incident: Incident, *events: Event) -> Change:
@@ -122,11 +134,7 @@ class Operations:
             return _changed(
                 incident,
                 IncidentReclassified(
-                    originator_id=incident.id,
-                    originator_version=incident.version + 1,
-                    incident_id=incident.id,
-                    correlation_id=incident.id,
-                    occurred_at=now,
+                    **_next(incident, now),
                     disaster_type=disaster_type,
                     severity=severity,
                     previous_type=incident.disaster_type,
@@ -150,11 +158,7 @@ class Operations:
             return _changed(
                 incident,
                 IncidentEscalated(
-                    originator_id=incident.id,
-                    originator_version=incident.version + 1,
-                    incident_id=incident.id,
-                    correlation_id=incident.id,
-                    occurred_at=now,
+                    **_next(incident, now),
                     severity=severity,
                     previous_severity=incident.severity,
                     by=by,
@@ -180,11 +184,7 @@ class Operations:
             return _changed(
                 incident,
                 SituationUpdated(
-                    originator_id=incident.id,
-                    originator_version=incident.version + 1,
-                    incident_id=incident.id,
-                    correlation_id=incident.id,
-                    occurred_at=now,
+                    **_next(incident, now),
                     text=text,
                     by=by,
                     casualties_injured=injured,
@@ -209,11 +209,7 @@ class Operations:
             if report.incident_id is not None and (previous := state.incident(report.incident_id)) is not None:
                 events.append(
                     ReportUnlinked(
-                        originator_id=previous.id,
-                        originator_version=previous.version + 1,
-                        incident_id=previous.id,
-                        correlation_id=previous.id,
-                        occurred_at=now,
+                        **_next(previous, now),
                         report_id=report_id,
                         reporter=report.sender,
                         by=by,
@@ -221,12 +217,8 @@ class Operations:
                     )
                 )
             linked = ReportLinked(
-                originator_id=incident.id,
-                originator_version=incident.version + 1,
-                incident_id=incident.id,
-                correlation_id=incident.id,
+                **_next(incident, now),
                 causation_id=report_id,
-                occurred_at=now,
                 report_id=report_id,
                 reporter=report.sender,
                 by=by,
@@ -251,11 +243,7 @@ class Operations:
             return _changed(
                 incident,
                 ReportUnlinked(
-                    originator_id=incident.id,
-                    originator_version=incident.version + 1,
-                    incident_id=incident.id,
-                    correlation_id=incident.id,
-                    occurred_at=now,
+                    **_next(incident, now),
                     report_id=report_id,
                     reporter=report.sender,
                     by=by,
@@ -275,11 +263,7 @@ class Operations:
             return _changed(
                 incident,
                 IncidentMadePublic(
-                    originator_id=incident.id,
-                    originator_version=incident.version + 1,
-                    incident_id=incident.id,
-                    correlation_id=incident.id,
-                    occurred_at=now,
+                    **_next(incident, now),
                     by=by,
                     headline=headline or incident.title,
                     instruction=instruction,
@@ -294,11 +278,7 @@ class Operations:
             incident = _incident(state, incident_id)
             incident.require_open()
             closed = IncidentClosed(
-                originator_id=incident.id,
-                originator_version=incident.version + 1,
-                incident_id=incident.id,
-                correlation_id=incident.id,
-                occurred_at=now,
+                **_next(incident, now),
                 outcome=outcome,
                 by=by,
                 summary=summary,

@@ -9,24 +9,16 @@ beats it only because concurrent reports share a commit.
 from __future__ import annotations
 
 import asyncio
-import os
 import random
-import subprocess
-import sys
 import time
-from collections.abc import AsyncIterator, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import Sequence
 from pathlib import Path
 
-import httpx
 import msgspec
 
 from bench.figures import Context, Figure, Goal, percentile, rate
 from bench.httpload import Connection
-from jikimi.embedded import free_port
-from shared.eventlog.schema import create_tables
-from shared.services import SERVICES
-from shared.stream import connect, ensure_stream
+from bench.services import service_process
 
 __all__ = ["BENCHMARKS", "intake_reports"]
 
@@ -40,64 +32,6 @@ _TEXTS = (
     "Smoke is coming out of the building",
 )
 _CONCURRENCY = 64
-
-
-@asynccontextmanager
-async def _intake_service(ctx: Context) -> AsyncIterator[str]:
-    await asyncio.to_thread(create_tables, SERVICES, ctx.database)
-    nc = await connect(ctx.nats, name="bench-migrate")
-    await ensure_stream(nc.jetstream(), ctx.nats)
-    await nc.close()
-    port = free_port()
-    env = {
-        **os.environ,
-        "JIKIMI_DATABASE_URL": ctx.database.url,
-        "JIKIMI_NATS_URL": ctx.nats.url,
-        "JIKIMI_SECRET_KEY": "bench-secret-key-0123456789abcdefghij",
-        "JIKIMI_INTAKE_PORT": str(port),
-    }
-    process = subprocess.Popen(  # noqa: S603, ASYNC220 -- our own service; starting it does not block
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "services.intake.app:create_app",
-            "--factory",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--no-access-log",
-            "--log-level",
-            "warning",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        async with httpx.AsyncClient(base_url=url, timeout=2) as client:
-            for _ in range(300):
-                if process.poll() is not None:
-                    raise RuntimeError(f"intake exited with {process.returncode}")
-                try:
-                    if (await client.get("/health")).status_code == 200:
-                        break
-                except httpx.TransportError:
-                    pass
-                await asyncio.sleep(0.1)
-            else:
-                raise RuntimeError("intake did not become healthy")
-        yield url
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 def _report(chance: random.Random, n: int) -> dict[str, object]:
@@ -148,7 +82,7 @@ async def _paced(clients: Sequence[Connection], per_s: float, seconds: float) ->
 
 async def intake_reports(ctx: Context) -> Sequence[Figure]:
     seconds = max(3.0, 2 * ctx.sizes.timed_s)
-    async with _intake_service(ctx) as url:
+    async with service_process(ctx, "intake") as url:
         host, _, port = url.removeprefix("http://").partition(":")
         # Raw keep-alive connections: an httpx client would cost the shared cores more than the
         # service does (about a millisecond per request), and one httpx pool for many

@@ -15,6 +15,7 @@ from nats.js import JetStreamContext
 from bench.eventlog import service_app
 from bench.figures import Context, Figure, Goal, percentile, rate
 from bench.jetstream import nats_client
+from bench.services import service_process
 from shared.consumer import StreamConsumer
 from shared.eventlog.application import ServiceApplication
 from shared.eventlog.schema import relay_factory
@@ -228,4 +229,50 @@ async def end_to_end_latency(ctx: Context) -> Sequence[Figure]:
     ]
 
 
-BENCHMARKS = (relay_and_consumer, end_to_end_latency)
+async def end_to_end_across_services(ctx: Context) -> Sequence[Figure]:
+    """The same probes as deployed: written into intake's log, published by the intake
+    service's own relay (its process), echoed by the community service (another process).
+    The bench process only writes the probes (through the shared-commit writer) and reads
+    community's log afterwards."""
+    per_s = ctx.sizes.e2e_rate_per_s
+    count = round(per_s * ctx.sizes.e2e_s)
+    async with (
+        service_process(ctx, "intake"),
+        service_process(ctx, "community"),
+    ):
+        with service_app("intake", ctx.database) as intake, service_app("community", ctx.database) as community:
+            writer: Writer[_Stateless] = Writer(intake, _Stateless())
+            echoes_before = await asyncio.to_thread(_recorder(community).max_notification_id) or 0
+
+            def echoed() -> int:
+                return len(_echo_latencies_ms(community, echoes_before))
+
+            async with _running(writer.run) as tasks:
+                await _send_paced(writer, _WARMUP_PROBES, per_s)
+                await _wait_until(lambda: echoed() >= _WARMUP_PROBES, tasks, "warm-up echoes")
+                after = await asyncio.to_thread(_recorder(community).max_notification_id) or 0
+                sent_s = await _send_paced(writer, count, per_s)
+                deadline = time.monotonic() + _TIMEOUT_S
+                while len(latencies := await asyncio.to_thread(_echo_latencies_ms, community, after)) < count:
+                    if time.monotonic() > deadline:
+                        raise TimeoutError(f"{len(latencies)} of {count} probes echoed")
+                    await asyncio.sleep(0.2)
+    return [
+        Figure(
+            name="e2e_services_probe_rate_per_s",
+            value=rate(count, sent_s),
+            unit="probes/s",
+            goal=Goal(at_least=round(0.95 * per_s)),
+        ),
+        Figure(name="e2e_services_latency_p50_ms", value=percentile(latencies, 50), unit="ms", limit_of=_LATENCY_LIMIT),
+        Figure(
+            name="e2e_services_latency_p99_ms",
+            value=percentile(latencies, 99),
+            unit="ms",
+            limit_of=_LATENCY_LIMIT,
+            goal=Goal(at_most=20),
+        ),
+    ]
+
+
+BENCHMARKS = (relay_and_consumer, end_to_end_latency, end_to_end_across_services)

@@ -1,13 +1,21 @@
-"""create_app(): the broadcast service's HTTP app, event log, relay and consumers, wired."""
+"""create_app(): the broadcast service's HTTP app, event log, relay, consumers and sender, wired."""
 
 from __future__ import annotations
 
+import asyncio
+
+import httpx
 from litestar import Litestar
 
 from services.broadcast.application import BroadcastApplication
+from services.broadcast.channels import ChannelConfig, adapters_from
+from services.broadcast.deliveries import DeliveryView, Sender, request_reporter_notice
+from shared.events.intake import ReporterNoticeQueued
+from shared.privacy import Privacy
 from shared.probes import echo_probe, probe_subjects
 from shared.runtime import ConsumerSpec, ServiceRuntime
 from shared.services import SERVICES
+from shared.settings import ServiceSettings
 from shared.web import create_service_app
 
 __all__ = ["create_app"]
@@ -15,10 +23,27 @@ __all__ = ["create_app"]
 
 def create_app() -> Litestar:
     """The broadcast service, configured from the environment."""
+    settings = ServiceSettings.from_env("broadcast")
+    channels = ChannelConfig.from_env()
 
     def runtime() -> ServiceRuntime:
         runtime = ServiceRuntime.from_env(BroadcastApplication)
+        view = DeliveryView(runtime.application.recorder)
+
+        async def send_deliveries(stop: asyncio.Event) -> None:
+            async with httpx.AsyncClient(timeout=10.0) as client:
+                sender = Sender(
+                    runtime.application, view, adapters_from(channels, client), Privacy(settings.secret_key)
+                )
+                await sender.run(stop)
+
+        notices = f"jikimi.intake.{ReporterNoticeQueued.event_name()}"
+        runtime.consumers.append(ConsumerSpec("reporter-notices", [notices], request_reporter_notice))
         runtime.consumers.append(ConsumerSpec("probes", probe_subjects("broadcast", SERVICES), echo_probe("broadcast")))
+        runtime.loops.append(("sender", send_deliveries))
+        runtime.state["deliveries"] = view
         return runtime
 
-    return create_service_app("broadcast", runtime)
+    return create_service_app(
+        "broadcast", runtime, description="Deliveries to members and citizens on their channels, with receipts."
+    )

@@ -1,0 +1,178 @@
+"""Deliveries from request to end: requested once per cause, attempted, delivered or failed.
+
+``request_reporter_notice`` is the consumer handler that turns intake's reporter notices into
+delivery requests (exactly once, through the consumer's tracking). The ``Sender`` follows
+broadcast's own log through ``DeliveryView``, takes the deliveries that are due, records the
+attempts, hands each message to its channel's adapter, and records how each ended. A restart
+reads the log again: what was delivered stays delivered; what was pending is due again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import threading
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+from uuid import NAMESPACE_URL, UUID, uuid5
+
+import structlog
+from eventsourcing.persistence import ApplicationRecorder
+
+from services.broadcast.channels import Adapter, DeliveryError
+from services.broadcast.domain import Delivery, RetryPolicy, apply_delivery
+from shared.eventlog.application import ServiceApplication
+from shared.events import CODEC, Event, utc_now
+from shared.events.broadcast import DeliveryAttempted, DeliveryDelivered, DeliveryFailed, DeliveryRequested
+from shared.events.intake import ReporterNoticeQueued
+from shared.privacy import Privacy, UnsealError
+
+__all__ = ["DeliveryView", "Sender", "request_reporter_notice"]
+
+log = structlog.get_logger()
+
+
+def request_reporter_notice(event: Event) -> Sequence[Event]:
+    """A consumer handler: a reporter's notice becomes a delivery request."""
+    if not isinstance(event, ReporterNoticeQueued):
+        return ()
+    return [
+        DeliveryRequested(
+            originator_id=uuid5(NAMESPACE_URL, f"jikimi:delivery:{event.id}"),
+            originator_version=1,
+            incident_id=event.incident_id,
+            causation_id=event.id,
+            correlation_id=event.correlation_id or event.id,
+            recipient=event.reporter,
+            channel=event.channel,
+            kind="reporter_notice",
+            text=event.text,
+            address_sealed=event.reply_to_sealed,
+            language=event.language,
+        )
+    ]
+
+
+class DeliveryView:
+    """Every delivery by id, folded idempotently from broadcast's log."""
+
+    def __init__(self, recorder: ApplicationRecorder) -> None:
+        self._recorder = recorder
+        self.lock = threading.RLock()
+        self.position = 0
+        self.deliveries: dict[UUID, Delivery] = {}
+
+    def catch_up(self, batch: int = 5000) -> int:
+        read = 0
+        with self.lock:
+            while notifications := self._recorder.select_notifications(self.position, batch, inclusive_of_start=False):
+                for notification in notifications:
+                    self.apply(CODEC.decode(notification.state))
+                    self.position = notification.id
+                read += len(notifications)
+                if len(notifications) < batch:
+                    break
+        return read
+
+    def apply(self, event: Event) -> None:
+        with self.lock:
+            current = self.deliveries.get(event.originator_id)
+            if event.originator_version != (current.version if current else 0) + 1:
+                return
+            after = apply_delivery(current, event)
+            if after is not None:
+                self.deliveries[after.id] = after
+
+    def due(self, now: datetime, limit: int) -> list[Delivery]:
+        with self.lock:
+            ready = [d for d in self.deliveries.values() if d.pending and d.due_at <= now]
+        return sorted(ready, key=lambda d: d.due_at)[:limit]
+
+
+class Sender:
+    """Sends what is due, a batch at a time, recording each attempt and its end."""
+
+    def __init__(
+        self,
+        app: ServiceApplication,
+        view: DeliveryView,
+        adapters: dict[str, Adapter],
+        privacy: Privacy,
+        policy: RetryPolicy | None = None,
+        *,
+        poll_s: float = 0.25,
+        batch: int = 100,
+    ) -> None:
+        self.app, self.view, self.adapters, self.privacy = app, view, adapters, privacy
+        self.policy = policy or RetryPolicy()
+        self._poll_s, self._batch = poll_s, batch
+
+    async def run(self, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            sent = await self.send_due()
+            if not sent:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), timeout=self._poll_s)
+
+    async def send_due(self) -> int:
+        """One round: the deliveries due now; how many were attempted."""
+        await asyncio.to_thread(self.view.catch_up)
+        due = self.view.due(utc_now(), self._batch)
+        if not due:
+            return 0
+        attempts = [
+            DeliveryAttempted(
+                originator_id=d.id,
+                originator_version=d.version + 1,
+                incident_id=d.incident_id,
+                attempt=d.attempts + 1,
+                channel=d.channel,
+            )
+            for d in due
+        ]
+        await self._record(attempts)
+        outcomes = await asyncio.gather(*(self._send(d, a) for d, a in zip(due, attempts, strict=True)))
+        await self._record(outcomes)
+        return len(due)
+
+    async def _record(self, events: Sequence[Event]) -> None:
+        await asyncio.to_thread(self.app.record, *events)
+        for event in events:
+            self.view.apply(event)
+
+    async def _send(self, delivery: Delivery, attempt: DeliveryAttempted) -> Event:
+        envelope: dict[str, Any] = {
+            "originator_id": delivery.id,
+            "originator_version": attempt.originator_version + 1,
+            "incident_id": delivery.incident_id,
+            "causation_id": attempt.id,
+            "attempt": attempt.attempt,
+            "channel": delivery.channel,
+        }
+        try:
+            channel, _, address = self.privacy.unseal(delivery.address_sealed).partition(":")
+            adapter = self.adapters.get(channel)
+            if adapter is None:
+                raise DeliveryError(f"channel {channel!r} is not configured", retryable=False)
+            provider_id = await adapter.send(address, delivery.text, delivery_id=delivery.id)
+        except UnsealError:
+            return self._failed(delivery, envelope, "the address cannot be unsealed", retryable=False)
+        except DeliveryError as e:
+            return self._failed(delivery, envelope, str(e), retryable=e.retryable)
+        log.info("delivered", delivery_id=str(delivery.id), channel=delivery.channel, attempt=attempt.attempt)
+        return DeliveryDelivered(**envelope, provider_id=provider_id)
+
+    def _failed(self, delivery: Delivery, envelope: dict[str, Any], error: str, *, retryable: bool) -> Event:
+        attempt: int = envelope["attempt"]
+        final = not retryable or attempt >= self.policy.max_attempts
+        retry_at = None if final else utc_now() + self.policy.delay(delivery.id, attempt)
+        log.warning(
+            "delivery_failed",
+            delivery_id=str(delivery.id),
+            channel=delivery.channel,
+            attempt=attempt,
+            error=error,
+            final=final,
+        )
+        return DeliveryFailed(**envelope, error=error, retry_at=retry_at)

@@ -1,0 +1,84 @@
+"""Deliveries: their state, folded from their events, and the retry schedule.
+
+A delivery is pending until it is delivered or has failed for good. Each failed attempt is
+retried after an exponential backoff with jitter, up to ``max_attempts``; the jitter is drawn
+from the delivery's own id, so replaying the log gives the same schedule.
+"""
+
+from __future__ import annotations
+
+import random
+from datetime import datetime, timedelta
+from typing import Literal
+from uuid import UUID
+
+import msgspec
+
+from shared.events import Event
+from shared.events.broadcast import DeliveryAttempted, DeliveryDelivered, DeliveryFailed, DeliveryRequested
+
+__all__ = ["Delivery", "RetryPolicy", "apply_delivery"]
+
+
+class RetryPolicy(msgspec.Struct, frozen=True):
+    max_attempts: int = 6
+    first_delay_s: float = 2.0
+    max_delay_s: float = 300.0
+
+    def delay(self, delivery_id: UUID, attempt: int) -> timedelta:
+        """How long to wait after failed attempt ``attempt`` (1, 2, …): doubling, with ±25 %
+        jitter so that many failures do not retry in step."""
+        base = min(self.first_delay_s * 2 ** (attempt - 1), self.max_delay_s)
+        jitter = random.Random(f"{delivery_id}:{attempt}").uniform(0.75, 1.25)  # noqa: S311 -- spacing, not secrecy
+        return timedelta(seconds=base * jitter)
+
+
+class Delivery(msgspec.Struct, frozen=True, kw_only=True):
+    id: UUID
+    version: int
+    recipient: str
+    channel: str
+    kind: str
+    text: str
+    address_sealed: str
+    requested_at: datetime
+    incident_id: UUID | None = None
+    attempts: int = 0
+    status: Literal["pending", "delivered", "failed"] = "pending"
+    due_at: datetime
+    last_error: str = ""
+
+    @property
+    def pending(self) -> bool:
+        return self.status == "pending"
+
+
+def apply_delivery(delivery: Delivery | None, event: Event) -> Delivery | None:
+    """The delivery after ``event``."""
+    match event:
+        case DeliveryRequested():
+            return Delivery(
+                id=event.originator_id,
+                version=event.originator_version,
+                recipient=event.recipient,
+                channel=event.channel,
+                kind=event.kind,
+                text=event.text,
+                address_sealed=event.address_sealed,
+                requested_at=event.occurred_at,
+                due_at=event.occurred_at,
+            )
+        case DeliveryAttempted() if delivery is not None:
+            return msgspec.structs.replace(delivery, version=event.originator_version, attempts=event.attempt)
+        case DeliveryDelivered() if delivery is not None:
+            return msgspec.structs.replace(delivery, version=event.originator_version, status="delivered")
+        case DeliveryFailed() if delivery is not None:
+            status: Literal["pending", "failed"] = "pending" if event.retry_at is not None else "failed"
+            return msgspec.structs.replace(
+                delivery,
+                version=event.originator_version,
+                status=status,
+                due_at=event.retry_at or delivery.due_at,
+                last_error=event.error,
+            )
+    return delivery

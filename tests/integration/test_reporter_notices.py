@@ -25,7 +25,7 @@ SMS_SECRET, GATEWAY_SECRET, BOT_TOKEN, TELEGRAM_SECRET = "sms-in", "gateway-out"
 class Recorder(BaseHTTPRequestHandler):
     received: list[dict[str, Any]] = []  # noqa: RUF012 -- shared by the server's handler instances
 
-    def do_POST(self) -> None:  # noqa: N802 -- http.server's name
+    def do_POST(self) -> None:  # http.server calls it by this name
         body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
         self.received.append({"path": self.path, "headers": dict(self.headers), "body": body})
         answer = b'{"ok": true, "result": {"message_id": 77}, "id": "gw-1"}'

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -57,6 +58,7 @@ class OutboxRelay:
         batch_size: int = 1000,
         ack_timeout_s: float = 10.0,
         idle_poll_s: float = 1.0,
+        record_every_s: float = 0.2,
     ) -> None:
         self.service = service
         self._recorder = recorder
@@ -68,11 +70,14 @@ class OutboxRelay:
         self._ack_timeout_s = ack_timeout_s
         self._idle_poll_s = idle_poll_s
         self._wake = asyncio.Event()
+        self._record_every_s = record_every_s
+        self._recorded_at = 0.0
+        self._recorded_position = 0
         self.stats = RelayStats()
 
     async def run(self, stop: asyncio.Event) -> None:
         """Relay until ``stop`` is set; every failure is retried, never skipped."""
-        self.stats.position = await self.resume_position()
+        self.stats.position = self._recorded_position = await self.resume_position()
         log.info("relay_started", service=self.service, position=self.stats.position)
         listener = asyncio.create_task(self._listen(stop))
         try:
@@ -85,12 +90,16 @@ class OutboxRelay:
                 )
                 if batch:
                     await self._publish_until_acknowledged(batch, stop)
-                if len(batch) < self._batch_size:
-                    await self._sleep_until_woken(stop)
+                woken = len(batch) == self._batch_size or await self._sleep_until_woken(stop)
+                if not woken and self.stats.position > self._recorded_position:
+                    await self._record_position()  # idle: catch the recorded position up
         finally:
             listener.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await listener
+            if self.stats.position > self._recorded_position:
+                with contextlib.suppress(Exception):  # a stop must not fail on this; resume covers it
+                    await self._record_position()
             log.info("relay_stopped", service=self.service, position=self.stats.position)
 
     async def resume_position(self) -> int:
@@ -120,12 +129,20 @@ class OutboxRelay:
                     raise
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 5.0)
-        last = batch[-1].id
+        self.stats.position = batch[-1].id
+        self.stats.batches += 1
+        if time.monotonic() - self._recorded_at >= self._record_every_s:
+            await self._record_position()
+
+    async def _record_position(self) -> None:
+        """Record how far JetStream holds our events. Not after every batch: under load that
+        commit would sit between every two batches. A restart resumes after the larger of this
+        and the last of our messages in the stream, so a position recorded late loses nothing."""
+        self._recorded_at = time.monotonic()
+        self._recorded_position = self.stats.position
         # An IntegrityError: another relay of this service recorded a later position; it is ahead of us.
         with contextlib.suppress(IntegrityError):
-            await asyncio.to_thread(self._position.insert_tracking, Tracking(self.service, last))
-        self.stats.position = last
-        self.stats.batches += 1
+            await asyncio.to_thread(self._position.insert_tracking, Tracking(self.service, self.stats.position))
 
     async def _publish(self, messages: Sequence[tuple[str, bytes, dict[str, str]]]) -> None:
         futures = [
@@ -152,13 +169,16 @@ class OutboxRelay:
         event = msgspec.structs.replace(event, position=notification.id)
         return event.subject(), encode(event), headers
 
-    async def _sleep_until_woken(self, stop: asyncio.Event) -> None:
+    async def _sleep_until_woken(self, stop: asyncio.Event) -> bool:
+        """Wait for a commit's NOTIFY (True), or for ``idle_poll_s`` or the stop (False)."""
         stopping = asyncio.create_task(stop.wait())
         woken = asyncio.create_task(self._wake.wait())
         await asyncio.wait({stopping, woken}, timeout=self._idle_poll_s, return_when=asyncio.FIRST_COMPLETED)
         stopping.cancel()
         woken.cancel()
+        was_woken = self._wake.is_set()
         self._wake.clear()
+        return was_woken
 
     async def _listen(self, stop: asyncio.Event) -> None:
         """Wake the relay on each commit, from the recorder's own NOTIFY channel."""

@@ -2,9 +2,9 @@
 
 The relay follows the service's notification log (the library's recorder, woken by the
 recorder's own LISTEN/NOTIFY channel) and publishes each event to ``jikimi.<service>.<event>``
-with ``Nats-Msg-Id: <service>:<notification id>``, many publishes in flight at once. Only when
-a whole batch is acknowledged does it record the batch's last notification id in its own
-tracking table. After a crash it resumes after the larger of that position and the last of its
+with ``Nats-Msg-Id: <service>:<notification id>``, many publishes in flight at once. It records
+how far it got in its own tracking table only after JetStream acknowledged it, and at most
+every 200 ms. After a crash it resumes after the larger of that position and the last of its
 messages already in the stream, so a restart republishes nothing twice, however late it
 comes; a republish inside the stream's duplicate window is discarded by JetStream anyway.
 """

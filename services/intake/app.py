@@ -12,7 +12,7 @@ from services.intake.api.incidents import IncidentController
 from services.intake.application import IntakeApplication, IntakeService
 from services.intake.domain import IncidentClosedError, InvalidChangeError, NotFoundError
 from services.intake.poller import DisasterMessagePoller, PollerSettings
-from services.intake.settings import ChannelSettings
+from services.intake.settings import ChannelSettings, reception_policy_from_env
 from shared.privacy import Privacy
 from shared.probes import echo_probe, probe_subjects
 from shared.runtime import ConsumerSpec, ServiceRuntime
@@ -35,7 +35,7 @@ def create_app() -> Litestar:
 
     def runtime() -> ServiceRuntime:
         runtime = ServiceRuntime.from_env(IntakeApplication)
-        intake = IntakeService(runtime.application, Privacy(settings.secret_key))
+        intake = IntakeService(runtime.application, Privacy(settings.secret_key), reception_policy_from_env())
         runtime.consumers.append(ConsumerSpec("probes", probe_subjects("intake", SERVICES), echo_probe("intake")))
         poller = DisasterMessagePoller(PollerSettings.from_env(), intake.record_disaster_messages)
         runtime.loops.append(("writer", intake.run))

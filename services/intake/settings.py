@@ -6,7 +6,10 @@ import ipaddress
 import os
 from dataclasses import dataclass, field
 
-__all__ = ["ChannelSettings"]
+from services.intake.linking import LinkingPolicy
+from services.intake.reception import ReceptionPolicy
+
+__all__ = ["ChannelSettings", "reception_policy_from_env"]
 
 
 def _networks(raw: str) -> tuple[str, ...]:
@@ -41,3 +44,16 @@ class ChannelSettings:
             return False
         address = ipaddress.ip_address(host)
         return any(address in ipaddress.ip_network(net, strict=False) for net in self.kakao_allow)
+
+
+def reception_policy_from_env() -> ReceptionPolicy:
+    """How reports group, from ``JIKIMI_LINK_MAX_KM``, ``JIKIMI_LINK_WINDOW_MIN`` and
+    ``JIKIMI_CONVERSATION_MIN`` (the defaults where unset)."""
+    default = ReceptionPolicy()
+    return ReceptionPolicy(
+        conversation_minutes=float(os.environ.get("JIKIMI_CONVERSATION_MIN", default.conversation_minutes)),
+        linking=LinkingPolicy(
+            max_distance_km=float(os.environ.get("JIKIMI_LINK_MAX_KM", default.linking.max_distance_km)),
+            window_minutes=float(os.environ.get("JIKIMI_LINK_WINDOW_MIN", default.linking.window_minutes)),
+        ),
+    )

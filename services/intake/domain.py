@@ -63,7 +63,7 @@ class InvalidChangeError(IntakeError):
     pass
 
 
-class Report(msgspec.Struct, frozen=True, kw_only=True):
+class Report(msgspec.Struct, frozen=True, kw_only=True, gc=False):
     id: UUID
     version: int
     channel: str
@@ -85,7 +85,7 @@ class Report(msgspec.Struct, frozen=True, kw_only=True):
         return "\n".join(t for t in self.texts if t)
 
 
-class Incident(msgspec.Struct, frozen=True, kw_only=True):
+class Incident(msgspec.Struct, frozen=True, kw_only=True, gc=False):
     id: UUID
     version: int
     disaster_type: str

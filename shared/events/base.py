@@ -25,8 +25,11 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-class Event(msgspec.Struct, frozen=True, kw_only=True, tag_field="type", tag=False):
+class Event(msgspec.Struct, frozen=True, kw_only=True, tag_field="type", tag=False, gc=False):
     """Base of every event that crosses a service boundary.
+
+    Events are immutable values without reference cycles, so the garbage collector need not
+    track them (``gc=False``): the views keep many of them, and scanning them made pauses.
 
     Envelope fields, on every event:
 

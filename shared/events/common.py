@@ -9,7 +9,7 @@ import msgspec
 __all__ = ["Actor", "Attachment", "GeoPoint", "Location"]
 
 
-class Actor(msgspec.Struct, frozen=True):
+class Actor(msgspec.Struct, frozen=True, gc=False):
     """Who did something: an operator, a service acting on its own, or a citizen (pseudonym)."""
 
     kind: Literal["operator", "system", "citizen", "expert", "department", "admin", "analyst"]
@@ -19,13 +19,13 @@ class Actor(msgspec.Struct, frozen=True):
         return f"{self.kind}:{self.id}"
 
 
-class GeoPoint(msgspec.Struct, frozen=True):
+class GeoPoint(msgspec.Struct, frozen=True, gc=False):
     lat: float
     lon: float
     accuracy_m: float | None = None
 
 
-class Location(msgspec.Struct, frozen=True):
+class Location(msgspec.Struct, frozen=True, gc=False):
     """Where something is, as precisely as known: a point, a Seoul district, an address."""
 
     point: GeoPoint | None = None
@@ -34,7 +34,7 @@ class Location(msgspec.Struct, frozen=True):
     source: Literal["gps", "address", "text", "operator", "unknown"] = "unknown"
 
 
-class Attachment(msgspec.Struct, frozen=True):
+class Attachment(msgspec.Struct, frozen=True, gc=False):
     """A photo or file a citizen sent, by its channel's reference (never the bytes)."""
 
     kind: Literal["photo", "video", "file"]

@@ -35,7 +35,7 @@ __all__ = [
 ]
 
 
-class Classification(msgspec.Struct, frozen=True):
+class Classification(msgspec.Struct, frozen=True, gc=False):
     """What the rules made of a report's text, and why (the words that matched)."""
 
     disaster_type: str | None = None

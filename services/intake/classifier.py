@@ -89,6 +89,7 @@ class _Rules(msgspec.Struct, frozen=True):
     cues: tuple[_Term, ...]
     priority: dict[str, int]  # slug -> position in the file; lower wins a tie
     base: dict[str, Severity]
+    screens: dict[str, re.Pattern[str]]  # label -> one pattern matching wherever any of its terms does
 
 
 @cache
@@ -120,9 +121,22 @@ def _rules() -> _Rules:
         min_score=data.min_score,
         terms=terms,
         cues=cues,
+        screens=_screens((*terms, *cues)),
         priority={t.slug: i for i, t in enumerate(data.types)},
         base={t.slug: t.base for t in data.types},
     )
+
+
+def _screens(terms: tuple[_Term, ...]) -> dict[str, re.Pattern[str]]:
+    """Per label, the alternation of its terms: it matches a text exactly when one of them does,
+    so one search rules a whole label out (most reports name one or two types of 27)."""
+    patterns: dict[str, list[str]] = {}
+    for term in terms:
+        patterns.setdefault(term.label, []).append(term.pattern.pattern)
+    return {
+        label: re.compile("|".join(f"(?:{p})" for p in alternatives), re.IGNORECASE)
+        for label, alternatives in patterns.items()
+    }
 
 
 def rules_version() -> str:
@@ -140,10 +154,12 @@ class _Hit(msgspec.Struct, frozen=True):
     text: str
 
 
-def _hits(text: str, terms: tuple[_Term, ...]) -> list[_Hit]:
+def _hits(text: str, terms: tuple[_Term, ...], screens: dict[str, re.Pattern[str]]) -> list[_Hit]:
+    present = {label for label, screen in screens.items() if screen.search(text)}
     return [
         _Hit(term, m.start(), m.end(), m.group())
         for term in terms
+        if term.label in present
         for m in term.pattern.finditer(text)
         if m.end() > m.start()
     ]
@@ -191,10 +207,12 @@ def classify(text: str) -> Classification:
     Every matched and severity term is a substring of ``text``.
     """
     rules = _rules()
-    all_cues = _without_overlaps(_hits(text, rules.cues))
+    all_cues = _without_overlaps(_hits(text, rules.cues, rules.screens))
     negations = [cue for cue in all_cues if cue.term.negates]
     cues = [cue for cue in all_cues if not cue.term.negates]
-    hits = [hit for hit in _without_overlaps(_hits(text, rules.terms)) if not _overlaps_any(hit, negations)]
+    hits = [
+        hit for hit in _without_overlaps(_hits(text, rules.terms, rules.screens)) if not _overlaps_any(hit, negations)
+    ]
     scores: dict[str, int] = {}
     counted: set[tuple[str, str]] = set()
     for hit in hits:

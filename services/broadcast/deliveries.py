@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import threading
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
@@ -23,7 +22,8 @@ from eventsourcing.persistence import ApplicationRecorder
 from services.broadcast.channels import Adapter, DeliveryError
 from services.broadcast.domain import Delivery, RetryPolicy, apply_delivery
 from shared.eventlog.application import ServiceApplication
-from shared.events import CODEC, Event, utc_now
+from shared.eventlog.view import LogView
+from shared.events import Event, utc_now
 from shared.events.broadcast import DeliveryAttempted, DeliveryDelivered, DeliveryFailed, DeliveryRequested
 from shared.events.intake import ReporterNoticeQueued
 from shared.privacy import Privacy, UnsealError
@@ -54,26 +54,12 @@ def request_reporter_notice(event: Event) -> Sequence[Event]:
     ]
 
 
-class DeliveryView:
+class DeliveryView(LogView):
     """Every delivery by id, folded idempotently from broadcast's log."""
 
     def __init__(self, recorder: ApplicationRecorder) -> None:
-        self._recorder = recorder
-        self.lock = threading.RLock()
-        self.position = 0
+        super().__init__(recorder)
         self.deliveries: dict[UUID, Delivery] = {}
-
-    def catch_up(self, batch: int = 5000) -> int:
-        read = 0
-        with self.lock:
-            while notifications := self._recorder.select_notifications(self.position, batch, inclusive_of_start=False):
-                for notification in notifications:
-                    self.apply(CODEC.decode(notification.state))
-                    self.position = notification.id
-                read += len(notifications)
-                if len(notifications) < batch:
-                    break
-        return read
 
     def apply(self, event: Event) -> None:
         with self.lock:

@@ -9,7 +9,6 @@ events again from the log without harm. Other instances' events arrive through t
 from __future__ import annotations
 
 import math
-import threading
 from collections.abc import Iterable, Iterator
 from uuid import UUID
 
@@ -17,7 +16,8 @@ import msgspec
 from eventsourcing.persistence import ApplicationRecorder
 
 from services.intake.domain import Incident, Report, apply_incident, apply_report
-from shared.events import CODEC, Event
+from shared.eventlog.view import LogView
+from shared.events import Event
 from shared.events.common import Location
 from shared.events.intake import (
     CapAlertReceived,
@@ -31,12 +31,11 @@ from shared.events.intake import (
 __all__ = ["IntakeView"]
 
 
-class IntakeView:
+class IntakeView(LogView):
     """Reports, incidents and alerts by id, with the indexes reception needs."""
 
     def __init__(self, recorder: ApplicationRecorder) -> None:
-        self._recorder = recorder
-        self.lock = threading.RLock()
+        super().__init__(recorder)
         self.reset()
 
     def reset(self) -> None:
@@ -52,19 +51,6 @@ class IntakeView:
             self._latest_by_sender: dict[str, UUID] = {}
             self._open: dict[str, dict[UUID, Incident]] = {}  # by disaster type
             self._near: dict[tuple[str, object, object], set[UUID]] = {}  # by type and grid cell or district
-
-    def catch_up(self, batch: int = 5000) -> int:
-        """Apply every event recorded since the last catch-up; returns how many were read."""
-        read = 0
-        with self.lock:
-            while True:
-                notifications = self._recorder.select_notifications(self.position, batch, inclusive_of_start=False)
-                for notification in notifications:
-                    self.apply(CODEC.decode(notification.state))
-                    self.position = notification.id
-                read += len(notifications)
-                if len(notifications) < batch:
-                    return read
 
     def apply(self, event: Event) -> None:
         """Fold one event in, unless it is already in (its stream's version is not the next)."""

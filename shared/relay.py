@@ -33,6 +33,7 @@ __all__ = ["MSG_ID", "OutboxRelay", "RelayStats"]
 log = structlog.get_logger()
 
 MSG_ID = "Nats-Msg-Id"
+_CHUNK = 50
 
 
 @dataclass
@@ -117,11 +118,10 @@ class OutboxRelay:
         return int(position) if service == self.service and position.isdigit() else 0
 
     async def _publish_until_acknowledged(self, batch: Sequence[Notification], stop: asyncio.Event) -> None:
-        messages = [self._message(n) for n in batch]
         delay = 0.1
         while True:
             try:
-                await self._publish(messages)
+                await self._publish(batch)
                 break
             except Exception as e:  # any failure means: publish the batch again
                 log.warning("relay_publish_failed", service=self.service, error=repr(e), retry_in_s=delay)
@@ -144,11 +144,17 @@ class OutboxRelay:
         with contextlib.suppress(IntegrityError):
             await asyncio.to_thread(self._position.insert_tracking, Tracking(self.service, self.stats.position))
 
-    async def _publish(self, messages: Sequence[tuple[str, bytes, dict[str, str]]]) -> None:
-        futures = [
-            await self._js.publish_async(subject, payload, headers=headers, wait_stall=self._ack_timeout_s)
-            for subject, payload, headers in messages
-        ]
+    async def _publish(self, batch: Sequence[Notification]) -> None:
+        futures = []
+        for i, notification in enumerate(batch, start=1):
+            subject, payload, headers = self._message(notification)
+            futures.append(
+                await self._js.publish_async(subject, payload, headers=headers, wait_stall=self._ack_timeout_s)
+            )
+            if i % _CHUNK == 0:
+                # A large batch would otherwise hold the event loop for tens of milliseconds,
+                # and the service's own requests wait behind it.
+                await asyncio.sleep(0)
         try:
             acks = await asyncio.wait_for(asyncio.gather(*futures), self._ack_timeout_s)
         finally:

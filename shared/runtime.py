@@ -90,13 +90,13 @@ class ServiceRuntime:
             for spec in self.consumers
         ]
         relay = self.relay
-        self._tasks = [asyncio.create_task(self._guard(lambda: relay.run(self._stop), "relay"))]
+        self._tasks = [asyncio.create_task(self._guard(lambda: relay.run(self._stop), "relay"), name="relay")]
         self._tasks += [
-            asyncio.create_task(self._guard(lambda c=c: c.run(self._stop), c.durable))  # type: ignore[misc]
+            asyncio.create_task(self._guard(lambda c=c: c.run(self._stop), c.durable), name=c.durable)  # type: ignore[misc]
             for c in self.stream_consumers
         ]
         self._tasks += [
-            asyncio.create_task(self._guard(lambda loop=loop: loop(self._stop), name))  # type: ignore[misc]
+            asyncio.create_task(self._guard(lambda loop=loop: loop(self._stop), name), name=name)  # type: ignore[misc]
             for name, loop in self.loops
         ]
 

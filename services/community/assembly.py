@@ -10,15 +10,26 @@ one?". Time is passed in; nothing here reads a clock.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from datetime import datetime
 
 import msgspec
 
-from services.community.registry import Expert
+from services.community.policy import SeatPlan
+from services.community.registry import Department, Expert
 from shared.geo import distance_km
 
-__all__ = ["WEIGHTS", "Ranked", "Scores", "Skipped", "rank_for_seat"]
+__all__ = [
+    "WEIGHTS",
+    "Assembly",
+    "Ranked",
+    "Scores",
+    "SeatDecision",
+    "Skipped",
+    "assemble",
+    "engaged_departments",
+    "rank_for_seat",
+]
 
 WEIGHTS: Mapping[str, float] = {"field": 0.35, "distance": 0.25, "on_call": 0.25, "load": 0.10, "language": 0.05}
 _HALF_SCORE_KM = 5.0  # at this distance the distance score is one half
@@ -104,3 +115,81 @@ def rank_for_seat(
     ranked.sort(key=lambda r: (-r.scores.total, r.expert_id))
     skipped.sort(key=lambda s: s.expert_id)
     return ranked, skipped
+
+
+class SeatDecision(msgspec.Struct, frozen=True):
+    """One seat of the plan: who to invite now (the best ``count``), who is next in line, who
+    could not be asked and why; ``unfillable`` when nobody can be invited at all."""
+
+    field: str
+    count: int
+    confirm_within_min: int
+    invite: list[Ranked]
+    waiting: list[Ranked]
+    skipped: list[Skipped]
+
+    @property
+    def unfillable(self) -> bool:
+        return not self.invite
+
+
+class Assembly(msgspec.Struct, frozen=True):
+    """The whole decision for one incident, as it will be recorded."""
+
+    policy_version: str
+    seats: list[SeatDecision]
+    departments: list[str]
+    reporters_join: bool
+
+
+def engaged_departments(
+    departments: Iterable[Department], kinds: Collection[str], district_code: str | None, disaster_type: str
+) -> list[str]:
+    """Ids of the departments of the plan's kinds that cover the district and handle the type."""
+    return sorted(
+        d.id
+        for d in departments
+        if d.kind in kinds
+        and disaster_type in d.disaster_types
+        and (district_code is None or district_code in d.districts)
+    )
+
+
+def assemble(
+    *,
+    plan: SeatPlan,
+    policy_version: str,
+    disaster_type: str,
+    at: tuple[float, float],
+    district_code: str | None,
+    experts: Sequence[Expert],
+    departments: Iterable[Department],
+    load: Mapping[str, int],
+    languages: Collection[str] = (),
+    now: datetime,
+) -> Assembly:
+    """Seats filled in plan order: an expert invited for one seat is not also invited for the next."""
+    taken: set[str] = set()
+    seats: list[SeatDecision] = []
+    for seat in plan.seats:
+        ranked, skipped = rank_for_seat(
+            seat.field, at=at, experts=experts, load=load, excluded=taken, languages=languages, now=now
+        )
+        invite = ranked[: seat.count]
+        taken.update(r.expert_id for r in invite)
+        seats.append(
+            SeatDecision(
+                seat.field,
+                seat.count,
+                seat.confirm_within_min,
+                invite,
+                ranked[seat.count :],
+                [s for s in skipped if s.reason != "already asked for this incident"],
+            )
+        )
+    return Assembly(
+        policy_version,
+        seats,
+        engaged_departments(departments, plan.departments, district_code, disaster_type),
+        plan.reporters_join,
+    )

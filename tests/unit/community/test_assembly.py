@@ -120,3 +120,54 @@ def test_a_policy_naming_an_unknown_field_is_refused_naming_it(tmp_path: Path) -
     bad.write_text('version = "x"\n[default]\nseats = [{ field = "dragons", count = 1 }]\ndepartments = []\n')
     with pytest.raises(PolicyError, match="dragons"):
         load_policy(frozenset(FIELDS), KINDS, bad)
+
+
+def test_a_severe_fire_in_mapo_gets_its_seats_filled_from_the_city_pool_and_its_departments() -> None:
+    from services.community.assembly import assemble
+    from services.community.registry import load_departments, load_experts
+
+    policy = load_policy(frozenset(FIELDS), KINDS)
+    experts, departments = load_experts(), load_departments()
+    mapo = (37.5594, 126.9081)
+    result = assemble(
+        plan=policy.plan_for("fire", "severe"),
+        policy_version=policy.version,
+        disaster_type="fire",
+        at=mapo,
+        district_code="11440",
+        experts=experts,
+        departments=departments,
+        load={},
+        now=NOW,
+    )
+    assert result.policy_version == policy.version
+    assert [(s.field, len(s.invite)) for s in result.seats] == [("fire", 2), ("ems", 1), ("structural", 1)]
+    invited = [r.expert_id for s in result.seats for r in s.invite]
+    assert len(invited) == len(set(invited))  # nobody is invited for two seats
+    assert "FS-11440" in result.departments
+    assert "DO-11440" in result.departments
+    assert not any(d.startswith("FS-") and d != "FS-11440" for d in result.departments)
+    assert all(not s.unfillable for s in result.seats)
+
+
+def test_a_seat_nobody_can_take_is_reported_unfillable() -> None:
+    from services.community.assembly import assemble
+    from services.community.policy import Seat, SeatPlan
+
+    plan = SeatPlan(seats=[Seat("subway_rail", 1, 10), Seat("fire", 1, 10)], departments=[])
+    busy = expert("EXP-A", ["subway_rail"], 37.57, 126.98, max_concurrent=1)
+    result = assemble(
+        plan=plan,
+        policy_version="t",
+        disaster_type="subway_accident",
+        at=CITY_HALL,
+        district_code="11140",
+        experts=[busy, expert("EXP-B", ["fire"], 37.57, 126.98)],
+        departments=[],
+        load={"EXP-A": 1},
+        now=NOW,
+    )
+    subway, fire = result.seats
+    assert subway.unfillable
+    assert [s.reason for s in subway.skipped] == ["at the maximum of 1 concurrent incidents"]
+    assert [r.expert_id for r in fire.invite] == ["EXP-B"]

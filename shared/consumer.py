@@ -32,6 +32,7 @@ from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 
 from shared.eventlog.application import ServiceApplication
 from shared.eventlog.recorders import is_tracking_conflict
+from shared.eventlog.writer import State
 from shared.events import CODEC, Event, UnknownEventError
 
 __all__ = ["ConsumerStats", "Handler", "StreamConsumer"]
@@ -78,8 +79,10 @@ class StreamConsumer:
         batch_size: int = 256,
         max_attempts: int = 5,
         ack_wait_s: float = 30.0,
+        state: State | None = None,
     ) -> None:
         self.app = app
+        self._state = state
         self.durable = f"{app.service}-{name}"
         self._js = js
         self._subjects = list(subjects)
@@ -174,13 +177,27 @@ class StreamConsumer:
         return [item for item in items if item.tracking not in done]
 
     def _commit(self, items: Sequence[_Item]) -> None:
+        """Handle ``items`` in order and commit what they caused. With a ``state`` (a view of
+        the service's log the handler reads), each handler sees what the ones before it in the
+        batch decided; if the commit fails, the state is rebuilt from the log."""
+        if self._state is not None:
+            self._state.catch_up()
         new_events: list[Event] = []
         for item in items:
             event = item.event
             ids = {"incident_id": str(event.incident_id or ""), "correlation_id": str(event.correlation_id or event.id)}
             with structlog.contextvars.bound_contextvars(**ids):
-                new_events.extend(self._handler(event))
-        self.app.record(*new_events, trackings=[item.tracking for item in items])
+                caused = self._handler(event)
+            if self._state is not None:
+                for new in caused:
+                    self._state.apply(new)
+            new_events.extend(caused)
+        try:
+            self.app.record(*new_events, trackings=[item.tracking for item in items])
+        except Exception:
+            if self._state is not None:
+                self._state.reset()
+            raise
 
     async def _process_one(self, item: _Item) -> None:
         for _ in range(3):  # a conflict with another writer is retried on fresh state

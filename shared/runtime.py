@@ -15,6 +15,7 @@ from nats.aio.client import Client
 from shared.consumer import Handler, StreamConsumer
 from shared.eventlog.application import ServiceApplication
 from shared.eventlog.schema import relay_factory
+from shared.eventlog.writer import State
 from shared.relay import OutboxRelay
 from shared.settings import DatabaseSettings, NatsSettings, database_env
 from shared.stream import connect
@@ -32,6 +33,7 @@ class ConsumerSpec:
     subjects: Sequence[str]
     handler: Handler
     batch_size: int = 256
+    state: State | None = None
 
 
 @dataclass
@@ -86,6 +88,7 @@ class ServiceRuntime:
                 handler=spec.handler,
                 stream=self.nats.stream,
                 batch_size=spec.batch_size,
+                state=spec.state,
             )
             for spec in self.consumers
         ]

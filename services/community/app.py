@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from litestar import Litestar
 
 from services.community.application import CommunityApplication
+from services.community.policy import load_policy
+from services.community.reactions import Reactions
+from services.community.registry import FIELDS, load_departments, load_experts
+from services.community.view import CommunityView
+from shared.events.intake import IncidentOpened, ReportLinked, ReportUnlinked
 from shared.probes import echo_probe, probe_subjects
 from shared.runtime import ConsumerSpec, ServiceRuntime
 from shared.services import SERVICES
@@ -15,10 +22,24 @@ __all__ = ["create_app"]
 
 def create_app() -> Litestar:
     """The community service, configured from the environment."""
+    experts, departments = load_experts(), load_departments()
+    policy = load_policy(frozenset(FIELDS), frozenset(d.kind for d in departments))
 
     def runtime() -> ServiceRuntime:
         runtime = ServiceRuntime.from_env(CommunityApplication)
+        view = CommunityView(runtime.application.recorder)
+        reactions = Reactions(view, experts, departments, policy)
+        incidents = [f"jikimi.intake.{e.event_name()}" for e in (IncidentOpened, ReportLinked, ReportUnlinked)]
+        runtime.consumers.append(ConsumerSpec("incidents", incidents, reactions.handle, state=view))
         runtime.consumers.append(ConsumerSpec("probes", probe_subjects("community", SERVICES), echo_probe("community")))
+
+        async def catch_up() -> None:
+            await asyncio.to_thread(view.catch_up)
+
+        runtime.starting.append(catch_up)
+        runtime.state["communities"] = view
         return runtime
 
-    return create_service_app("community", runtime)
+    return create_service_app(
+        "community", runtime, description="Each incident's emergency community: experts, reporters, departments."
+    )

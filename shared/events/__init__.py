@@ -3,7 +3,7 @@
 Pure data and codec; no I/O. Importing this package registers every published event type.
 """
 
-from shared.events import broadcast, intake, system
+from shared.events import broadcast, community, intake, system
 from shared.events.base import Event, event_types, published_event_types, utc_now
 from shared.events.codec import EventCodec, UnknownEventError, encode
 from shared.events.system import ProbeEchoed, ProbeSent
@@ -16,6 +16,7 @@ __all__ = [
     "ProbeSent",
     "UnknownEventError",
     "broadcast",
+    "community",
     "decode",
     "encode",
     "event_types",

@@ -1,0 +1,174 @@
+"""What the community service does when intake's incidents move: a consumer handler.
+
+An incident opened → its community is assembled (seats ranked and invited, departments
+engaged, unfillable seats reported); a report linked → its reporter joins (when the plan says
+reporters join); unlinked → leaves. Decisions take their time from the upstream event's
+``recorded_at``, never the clock, so replaying the log reproduces them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import timedelta
+from typing import Any
+
+from services.community.assembly import Assembly, Ranked, assemble
+from services.community.policy import SeatPolicy
+from services.community.registry import Department, Expert
+from services.community.view import CommunityView, community_id
+from shared import geo
+from shared.events import Event
+from shared.events.community import (
+    CandidateScore,
+    CommunityAssembled,
+    DepartmentEngaged,
+    MemberInvited,
+    ReporterJoined,
+    ReporterLeft,
+    SeatPlanned,
+    SeatUnfillable,
+    SkippedCandidate,
+)
+from shared.events.intake import IncidentOpened, ReportLinked, ReportUnlinked
+
+__all__ = ["SEOUL_CENTRE", "Reactions"]
+
+SEOUL_CENTRE = (37.5665, 126.9780)  # City Hall: where an incident with no known place is ranked from
+
+
+def _score(r: Ranked) -> CandidateScore:
+    s = r.scores
+    return CandidateScore(
+        r.expert_id, s.total, s.field, s.distance, s.on_call, s.load, s.language, s.distance_km, r.reason
+    )
+
+
+class Reactions:
+    """The handler: ``handle(event)`` returns the community events ``event`` causes."""
+
+    def __init__(
+        self, view: CommunityView, experts: Sequence[Expert], departments: Sequence[Department], policy: SeatPolicy
+    ) -> None:
+        self.view, self.experts, self.departments, self.policy = view, experts, departments, policy
+
+    def handle(self, event: Event) -> Sequence[Event]:
+        if isinstance(event, IncidentOpened):
+            return self._assemble(event)
+        if isinstance(event, ReportLinked):
+            return self._reporter(event, joins=True)
+        if isinstance(event, ReportUnlinked):
+            return self._reporter(event, joins=False)
+        return ()
+
+    def _assemble(self, opened: IncidentOpened) -> list[Event]:
+        incident_id = opened.originator_id
+        stream = community_id(incident_id)
+        if stream in self.view.communities:
+            return []
+        location = opened.location
+        district = location.district_code if location else None
+        place = SEOUL_CENTRE
+        if location is not None and location.point is not None:
+            place = (location.point.lat, location.point.lon)
+        elif district and (d := geo.district_by_code(district)) is not None:
+            place = (d.lat, d.lon)
+        plan = self.policy.plan_for(opened.disaster_type, opened.severity)
+        now = opened.recorded_at
+        decision = assemble(
+            plan=plan,
+            policy_version=self.policy.version,
+            disaster_type=opened.disaster_type,
+            at=place,
+            district_code=district,
+            experts=self.experts,
+            departments=self.departments,
+            load=self.view.load(),
+            now=now,
+        )
+        common: dict[str, Any] = {
+            "originator_id": stream,
+            "incident_id": incident_id,
+            "correlation_id": incident_id,
+            "causation_id": opened.id,
+            "occurred_at": now,
+        }
+        events: list[Event] = [
+            CommunityAssembled(
+                **common,
+                originator_version=1,
+                disaster_type=opened.disaster_type,
+                severity=opened.severity,
+                policy_version=decision.policy_version,
+                seats=_seats(decision),
+                departments=decision.departments,
+                reporters_join=decision.reporters_join,
+                district_code=district,
+            )
+        ]
+        for seat in decision.seats:
+            if seat.unfillable:
+                why = "; ".join(f"{s.expert_id}: {s.reason}" for s in seat.skipped) or "nobody in the pool has it"
+                events.append(
+                    SeatUnfillable(
+                        **common,
+                        originator_version=len(events) + 1,
+                        seat_field=seat.field,
+                        reason=f"no expert of {seat.field} can be asked ({why})",
+                        skipped=[SkippedCandidate(s.expert_id, s.reason) for s in seat.skipped],
+                    )
+                )
+            for rank, ranked in enumerate(seat.invite, start=1):
+                events.append(
+                    MemberInvited(
+                        **common,
+                        originator_version=len(events) + 1,
+                        expert_id=ranked.expert_id,
+                        seat_field=seat.field,
+                        rank=rank,
+                        score=_score(ranked),
+                        expires_at=now + timedelta(minutes=seat.confirm_within_min),
+                        reason=ranked.reason,
+                    )
+                )
+        for department in decision.departments:
+            events.append(
+                DepartmentEngaged(
+                    **common,
+                    originator_version=len(events) + 1,
+                    department_id=department,
+                    reason=f"covers {district or 'Seoul'} and handles {opened.disaster_type}",
+                )
+            )
+        return events
+
+    def _reporter(self, event: ReportLinked | ReportUnlinked, *, joins: bool) -> list[Event]:
+        community = self.view.communities.get(community_id(event.originator_id))
+        if community is None or not community.reporters_join:
+            return []
+        if joins == (event.reporter in community.reporters):
+            return []  # already in (or already out)
+        common: dict[str, Any] = {
+            "originator_id": community.id,
+            "originator_version": community.version + 1,
+            "incident_id": community.incident_id,
+            "correlation_id": community.incident_id,
+            "causation_id": event.id,
+            "occurred_at": event.recorded_at,
+        }
+        if joins:
+            assert isinstance(event, ReportLinked)
+            return [ReporterJoined(**common, reporter=event.reporter, report_id=event.report_id)]
+        return [ReporterLeft(**common, reporter=event.reporter, reason=event.reason)]
+
+
+def _seats(decision: Assembly) -> list[SeatPlanned]:
+    return [
+        SeatPlanned(
+            seat.field,
+            seat.count,
+            seat.confirm_within_min,
+            candidates=[_score(r) for r in [*seat.invite, *seat.waiting]],
+            skipped=[SkippedCandidate(s.expert_id, s.reason) for s in seat.skipped],
+        )
+        for seat in decision.seats
+    ]

@@ -1,0 +1,102 @@
+"""Events of the community service: each incident's emergency community, decided and explained.
+
+A community's stream is the community (``originator_id`` = uuid5 of the incident id). Every
+decision carries its inputs and reasons: the policy version, each seat's ranked candidates with
+their scores, who was skipped and why, so the log answers "why this expert, not that one?".
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from uuid import UUID
+
+import msgspec
+
+from shared.events.base import Event
+
+__all__ = [
+    "CandidateScore",
+    "CommunityAssembled",
+    "DepartmentEngaged",
+    "MemberInvited",
+    "ReporterJoined",
+    "ReporterLeft",
+    "SeatPlanned",
+    "SeatUnfillable",
+    "SkippedCandidate",
+]
+
+
+class CandidateScore(msgspec.Struct, frozen=True):
+    """One expert as ranked for a seat: each component in 0..1 and the weighted total."""
+
+    expert_id: str
+    total: float
+    field: float = 0.0
+    distance: float = 0.0
+    on_call: float = 0.0
+    load: float = 0.0
+    language: float = 0.0
+    distance_km: float = 0.0
+    reason: str = ""
+
+
+class SkippedCandidate(msgspec.Struct, frozen=True):
+    expert_id: str
+    reason: str
+
+
+class SeatPlanned(msgspec.Struct, frozen=True):
+    """A seat of the community: its field, how many, by when, and the ranking it was filled from."""
+
+    field: str
+    count: int
+    confirm_within_min: int
+    candidates: list[CandidateScore] = msgspec.field(default_factory=list)
+    skipped: list[SkippedCandidate] = msgspec.field(default_factory=list)
+
+
+class CommunityAssembled(Event, frozen=True, tag="community.community_assembled"):
+    """The community of an incident was decided: its seats (with rankings), departments, reporters."""
+
+    disaster_type: str
+    severity: str
+    policy_version: str
+    seats: list[SeatPlanned] = msgspec.field(default_factory=list)
+    departments: list[str] = msgspec.field(default_factory=list)
+    reporters_join: bool = True
+    district_code: str | None = None
+
+
+class MemberInvited(Event, frozen=True, tag="community.member_invited"):
+    """An expert is asked to take a seat; the invitation lapses at ``expires_at``."""
+
+    expert_id: str
+    seat_field: str
+    rank: int
+    score: CandidateScore
+    expires_at: datetime
+    reason: str = ""
+
+
+class SeatUnfillable(Event, frozen=True, tag="community.seat_unfillable"):
+    """Nobody in the pool can take a seat: the incident's operators must be told."""
+
+    seat_field: str
+    reason: str
+    skipped: list[SkippedCandidate] = msgspec.field(default_factory=list)
+
+
+class DepartmentEngaged(Event, frozen=True, tag="community.department_engaged"):
+    department_id: str
+    reason: str = ""
+
+
+class ReporterJoined(Event, frozen=True, tag="community.reporter_joined"):
+    reporter: str
+    report_id: UUID | None = None
+
+
+class ReporterLeft(Event, frozen=True, tag="community.reporter_left"):
+    reporter: str
+    reason: str = ""

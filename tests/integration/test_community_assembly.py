@@ -45,11 +45,11 @@ def test_a_fire_reported_in_mapo_gets_a_community_with_invited_experts_and_its_r
                 "location": {"lat": 37.5495, "lon": 126.9139},
             },
         ).json()
-    incident_id = UUID(report["incident_id"])
+    incident_id, report_id = UUID(report["incident_id"]), UUID(report["report_id"])
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline:
         events = community_events(community, incident_id)
-        if any(isinstance(e, ReporterJoined) for e in events):
+        if any(isinstance(e, ReporterJoined) and e.report_id == report_id for e in events):
             break
         time.sleep(0.1)
     [assembled] = [e for e in events if isinstance(e, CommunityAssembled)]
@@ -58,4 +58,5 @@ def test_a_fire_reported_in_mapo_gets_a_community_with_invited_experts_and_its_r
     invited = [e for e in events if isinstance(e, MemberInvited)]
     assert invited
     assert all(i.seat_field == "fire" for i in invited)
-    assert [e.report_id for e in events if isinstance(e, ReporterJoined)] == [UUID(report["report_id"])]
+    # The fire may be one another report already opened: its reporter joins all the same, once.
+    assert [e.report_id for e in events if isinstance(e, ReporterJoined)].count(report_id) == 1

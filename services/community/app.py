@@ -5,8 +5,12 @@ from __future__ import annotations
 import asyncio
 
 from litestar import Litestar
+from litestar.datastructures import State
+from litestar.di import Provide
 
-from services.community.application import CommunityApplication
+from services.community.api import CommunityController
+from services.community.application import CommunityApplication, CommunityService
+from services.community.invitations import AnswerError, CommunityNotFoundError
 from services.community.policy import load_policy
 from services.community.reactions import Reactions
 from services.community.registry import FIELDS, load_departments, load_experts
@@ -36,10 +40,24 @@ def create_app() -> Litestar:
         async def catch_up() -> None:
             await asyncio.to_thread(view.catch_up)
 
+        service = CommunityService(runtime.application, experts)
         runtime.starting.append(catch_up)
+        runtime.starting.append(service.start)
+        runtime.loops.append(("invitations", service.run))
         runtime.state["communities"] = view
+        runtime.state["community"] = service
         return runtime
 
     return create_service_app(
-        "community", runtime, description="Each incident's emergency community: experts, reporters, departments."
+        "community",
+        runtime,
+        [CommunityController],
+        domain_errors={CommunityNotFoundError: 404, AnswerError: 409},
+        description="Each incident's emergency community: experts, reporters, departments.",
+        dependencies={"community": Provide(_service, sync_to_thread=False)},
     )
+
+
+def _service(state: State) -> CommunityService:
+    service: CommunityService = state.community
+    return service

@@ -36,7 +36,8 @@ __all__ = ["SEOUL_CENTRE", "Reactions"]
 SEOUL_CENTRE = (37.5665, 126.9780)  # City Hall: where an incident with no known place is ranked from
 
 
-def _score(r: Ranked) -> CandidateScore:
+def score_of(r: Ranked) -> CandidateScore:
+    """A ranked candidate as the events record it."""
     s = r.scores
     return CandidateScore(
         r.expert_id, s.total, s.field, s.distance, s.on_call, s.load, s.language, s.distance_km, r.reason
@@ -103,6 +104,8 @@ class Reactions:
                 departments=decision.departments,
                 reporters_join=decision.reporters_join,
                 district_code=district,
+                lat=place[0],
+                lon=place[1],
             )
         ]
         for seat in decision.seats:
@@ -125,7 +128,7 @@ class Reactions:
                         expert_id=ranked.expert_id,
                         seat_field=seat.field,
                         rank=rank,
-                        score=_score(ranked),
+                        score=score_of(ranked),
                         expires_at=now + timedelta(minutes=seat.confirm_within_min),
                         reason=ranked.reason,
                     )
@@ -167,7 +170,7 @@ def _seats(decision: Assembly) -> list[SeatPlanned]:
             seat.field,
             seat.count,
             seat.confirm_within_min,
-            candidates=[_score(r) for r in [*seat.invite, *seat.waiting]],
+            candidates=[score_of(r) for r in [*seat.invite, *seat.waiting]],
             skipped=[SkippedCandidate(s.expert_id, s.reason) for s in seat.skipped],
         )
         for seat in decision.seats

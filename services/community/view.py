@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from collections import Counter
+from datetime import datetime
+from typing import Literal
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 import msgspec
@@ -10,14 +12,35 @@ from eventsourcing.persistence import ApplicationRecorder
 
 from shared.eventlog.view import LogView
 from shared.events import Event
-from shared.events.community import CommunityAssembled, MemberInvited, ReporterJoined, ReporterLeft
+from shared.events.community import (
+    CommunityAssembled,
+    InvitationAccepted,
+    InvitationDeclined,
+    InvitationTimedOut,
+    MemberInvited,
+    ReporterJoined,
+    ReporterLeft,
+)
 
-__all__ = ["Community", "CommunityView", "community_id"]
+__all__ = ["Community", "CommunityView", "Invitation", "Seat", "community_id"]
 
 
 def community_id(incident_id: UUID) -> UUID:
     """An incident has one community; its id follows from the incident's."""
     return uuid5(NAMESPACE_URL, f"jikimi:community:{incident_id}")
+
+
+class Invitation(msgspec.Struct, frozen=True, kw_only=True):
+    expert_id: str
+    seat_field: str
+    expires_at: datetime
+    status: Literal["invited", "accepted", "declined", "timed_out"] = "invited"
+
+
+class Seat(msgspec.Struct, frozen=True):
+    field: str
+    count: int
+    confirm_within_min: int = 15
 
 
 class Community(msgspec.Struct, frozen=True, kw_only=True):
@@ -27,8 +50,22 @@ class Community(msgspec.Struct, frozen=True, kw_only=True):
     disaster_type: str
     severity: str
     reporters_join: bool
-    invited: frozenset[str] = frozenset()
+    seats: tuple[Seat, ...] = ()
+    at: tuple[float, float] | None = None
+    district_code: str | None = None
+    invitations: dict[str, Invitation] = msgspec.field(default_factory=dict)
     reporters: frozenset[str] = frozenset()
+
+    @property
+    def invited(self) -> frozenset[str]:
+        """Experts holding an open invitation or a seat (their load)."""
+        return frozenset(e for e, i in self.invitations.items() if i.status in {"invited", "accepted"})
+
+    def filled(self, field: str) -> int:
+        return sum(1 for i in self.invitations.values() if i.seat_field == field and i.status == "accepted")
+
+    def pending(self, field: str) -> int:
+        return sum(1 for i in self.invitations.values() if i.seat_field == field and i.status == "invited")
 
 
 class CommunityView(LogView):
@@ -52,13 +89,20 @@ class CommunityView(LogView):
             if after is not None:
                 self.communities[after.id] = after
 
+    @staticmethod
+    def folded(community: Community, event: Event) -> Community:
+        """``community`` after ``event``, without touching the view (for decisions in progress)."""
+        after = _apply(community, event)
+        assert after is not None
+        return after
+
     def load(self) -> Counter[str]:
         """Open invitations and memberships per expert."""
         with self.lock:
             return Counter(expert for c in self.communities.values() for expert in c.invited)
 
 
-def _apply(community: Community | None, event: Event) -> Community | None:
+def _apply(community: Community | None, event: Event) -> Community | None:  # noqa: PLR0911 -- a return per event kind
     if isinstance(event, CommunityAssembled):
         assert event.incident_id is not None
         return Community(
@@ -68,12 +112,21 @@ def _apply(community: Community | None, event: Event) -> Community | None:
             disaster_type=event.disaster_type,
             severity=event.severity,
             reporters_join=event.reporters_join,
+            seats=tuple(Seat(s.field, s.count, s.confirm_within_min) for s in event.seats),
+            at=(event.lat, event.lon) if event.lat is not None and event.lon is not None else None,
+            district_code=event.district_code,
         )
     if community is None:
         return None
     community = msgspec.structs.replace(community, version=event.originator_version)
     if isinstance(event, MemberInvited):
-        return msgspec.structs.replace(community, invited=community.invited | {event.expert_id})
+        invitation = Invitation(expert_id=event.expert_id, seat_field=event.seat_field, expires_at=event.expires_at)
+        return msgspec.structs.replace(community, invitations={**community.invitations, event.expert_id: invitation})
+    answered = {InvitationAccepted: "accepted", InvitationDeclined: "declined", InvitationTimedOut: "timed_out"}
+    if type(event) in answered:
+        expert_id: str = event.expert_id  # type: ignore[attr-defined]
+        invitation = msgspec.structs.replace(community.invitations[expert_id], status=answered[type(event)])
+        return msgspec.structs.replace(community, invitations={**community.invitations, expert_id: invitation})
     if isinstance(event, ReporterJoined):
         return msgspec.structs.replace(community, reporters=community.reporters | {event.reporter})
     if isinstance(event, ReporterLeft):

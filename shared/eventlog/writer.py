@@ -12,6 +12,7 @@ one bad command cannot sink the others.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any, Generic, Protocol, TypeVar
@@ -85,6 +86,11 @@ class Writer(Generic[S]):
             stopping.cancel()
 
     def _process(self, batch: Sequence[_Queued]) -> list[Any]:
+        # Others may catch the same state up from other threads: decide under its lock.
+        with getattr(self.state, "lock", contextlib.nullcontext()):
+            return self._process_locked(batch)
+
+    def _process_locked(self, batch: Sequence[_Queued]) -> list[Any]:
         self.state.catch_up()
         now = utc_now()
         results: list[Any] = []

@@ -18,6 +18,9 @@ __all__ = [
     "CandidateScore",
     "CommunityAssembled",
     "DepartmentEngaged",
+    "InvitationAccepted",
+    "InvitationDeclined",
+    "InvitationTimedOut",
     "MemberInvited",
     "ReporterJoined",
     "ReporterLeft",
@@ -66,6 +69,8 @@ class CommunityAssembled(Event, frozen=True, tag="community.community_assembled"
     departments: list[str] = msgspec.field(default_factory=list)
     reporters_join: bool = True
     district_code: str | None = None
+    lat: float | None = None
+    lon: float | None = None
 
 
 class MemberInvited(Event, frozen=True, tag="community.member_invited"):
@@ -100,3 +105,26 @@ class ReporterJoined(Event, frozen=True, tag="community.reporter_joined"):
 class ReporterLeft(Event, frozen=True, tag="community.reporter_left"):
     reporter: str
     reason: str = ""
+
+
+class InvitationAccepted(Event, frozen=True, tag="community.invitation_accepted"):
+    """The expert took the seat: a member of the community now."""
+
+    expert_id: str
+    seat_field: str
+    by: str = ""
+
+
+class InvitationDeclined(Event, frozen=True, tag="community.invitation_declined"):
+    expert_id: str
+    seat_field: str
+    reason: str = ""
+    by: str = ""
+
+
+class InvitationTimedOut(Event, frozen=True, tag="community.invitation_timed_out"):
+    """Nobody answered by ``expires_at``: the seat goes to the next candidate."""
+
+    expert_id: str
+    seat_field: str
+    expired_at: datetime | None = None

@@ -1,0 +1,169 @@
+"""Seats fill through invitations: answers, time-outs, and the next candidate (pure commands).
+
+Each command is ``(view, now) -> Changed`` for the community's writer. An invitation answered
+twice, after it lapsed, or for an expert it was not sent to is refused and changes nothing. A
+decline or a time-out asks the next candidate, ranked afresh (who is on call, who is busy, as of
+now) among those not yet asked; when nobody is left, the seat is reported unfillable.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import datetime, timedelta
+from typing import Any
+from uuid import UUID
+
+import msgspec
+
+from services.community.assembly import rank_for_seat
+from services.community.reactions import SEOUL_CENTRE, score_of
+from services.community.registry import Expert
+from services.community.view import Community, CommunityView, community_id
+from shared.events import Event
+from shared.events.community import (
+    InvitationAccepted,
+    InvitationDeclined,
+    InvitationTimedOut,
+    MemberInvited,
+    SeatUnfillable,
+    SkippedCandidate,
+)
+
+__all__ = ["AnswerError", "Changed", "CommunityNotFoundError", "answer", "expire_due"]
+
+
+class CommunityNotFoundError(LookupError):
+    """Raised when an incident has no community."""
+
+
+class AnswerError(ValueError):
+    """Raised when an invitation cannot be answered: not sent to this expert, answered, or lapsed."""
+
+
+class Changed(msgspec.Struct, frozen=True):
+    events: list[Event]
+
+
+Command = Callable[[CommunityView, datetime], Changed]
+
+
+def _next(community: Community, version: int, now: datetime) -> dict[str, Any]:
+    return {
+        "originator_id": community.id,
+        "originator_version": version,
+        "incident_id": community.incident_id,
+        "correlation_id": community.incident_id,
+        "occurred_at": now,
+    }
+
+
+def _refill(
+    community: Community, field: str, *, version: int, experts: Sequence[Expert], view: CommunityView, now: datetime
+) -> list[Event]:
+    """Invite as many new candidates as the seat still lacks; or report it unfillable."""
+    seat = next((s for s in community.seats if s.field == field), None)
+    if seat is None:
+        return []
+    lacking = seat.count - community.filled(field) - community.pending(field)
+    if lacking <= 0:
+        return []
+    ranked, skipped = rank_for_seat(
+        field,
+        at=community.at or SEOUL_CENTRE,
+        experts=experts,
+        load=view.load(),
+        excluded=set(community.invitations),
+        now=now,
+    )
+    asked = sum(1 for i in community.invitations.values() if i.seat_field == field)
+    events: list[Event] = []
+    for n, candidate in enumerate(ranked[:lacking]):
+        events.append(
+            MemberInvited(
+                **_next(community, version + len(events), now),
+                expert_id=candidate.expert_id,
+                seat_field=field,
+                rank=asked + n + 1,
+                score=score_of(candidate),
+                expires_at=now + timedelta(minutes=seat.confirm_within_min),
+                reason=f"next candidate: {candidate.reason}",
+            )
+        )
+    if not ranked:
+        events.append(
+            SeatUnfillable(
+                **_next(community, version, now),
+                seat_field=field,
+                reason=f"no {field} expert is left to ask",
+                skipped=[SkippedCandidate(s.expert_id, s.reason) for s in skipped],
+            )
+        )
+    return events
+
+
+def answer(
+    incident_id: UUID, expert_id: str, *, accept: bool, by: str, reason: str, experts: Sequence[Expert]
+) -> Command:
+    """Record an expert's answer to their invitation (and, on a decline, ask the next one)."""
+
+    def command(view: CommunityView, now: datetime) -> Changed:
+        community = view.communities.get(community_id(incident_id))
+        if community is None:
+            raise CommunityNotFoundError(f"incident {incident_id} has no community")
+        invitation = community.invitations.get(expert_id)
+        if invitation is None:
+            raise AnswerError(f"expert_id: {expert_id} was not invited to this community")
+        if invitation.status != "invited":
+            raise AnswerError(f"the invitation was already {invitation.status.replace('_', ' ')}")
+        if now > invitation.expires_at:
+            raise AnswerError(f"the invitation lapsed at {invitation.expires_at.isoformat()}")
+        version = community.version + 1
+        if accept:
+            return Changed(
+                [
+                    InvitationAccepted(
+                        **_next(community, version, now), expert_id=expert_id, seat_field=invitation.seat_field, by=by
+                    )
+                ]
+            )
+        declined = InvitationDeclined(
+            **_next(community, version, now),
+            expert_id=expert_id,
+            seat_field=invitation.seat_field,
+            reason=reason,
+            by=by,
+        )
+        after = view.folded(community, declined)
+        return Changed(
+            [declined, *_refill(after, invitation.seat_field, version=version + 1, experts=experts, view=view, now=now)]
+        )
+
+    return command
+
+
+def expire_due(experts: Sequence[Expert]) -> Command:
+    """Time out every invitation whose deadline has passed (also those that fell due while the
+    service was down) and ask the next candidates."""
+
+    def command(view: CommunityView, now: datetime) -> Changed:
+        events: list[Event] = []
+        for original in list(view.communities.values()):
+            community = original
+            due = [i for i in community.invitations.values() if i.status == "invited" and i.expires_at <= now]
+            for invitation in due:
+                timed_out = InvitationTimedOut(
+                    **_next(community, community.version + 1, now),
+                    expert_id=invitation.expert_id,
+                    seat_field=invitation.seat_field,
+                    expired_at=invitation.expires_at,
+                )
+                community = view.folded(community, timed_out)
+                refills = _refill(
+                    community, invitation.seat_field, version=community.version + 1, experts=experts, view=view, now=now
+                )
+                for event in refills:
+                    community = view.folded(community, event)
+                events += [timed_out, *refills]
+        return Changed(events)
+
+    return command

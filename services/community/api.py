@@ -13,7 +13,7 @@ from litestar.status_codes import HTTP_200_OK
 
 from services.community.application import CommunityService
 from services.community.invitations import CommunityNotFoundError
-from services.community.view import Community, community_id
+from services.community.view import Community
 from shared.auth import Claims, Role
 from shared.webauth import requires
 
@@ -53,8 +53,8 @@ class DeclineIn(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     reason: Annotated[str, msgspec.Meta(max_length=500)] = ""
 
 
-def _community(service: CommunityService, incident_id: UUID) -> Community:
-    community = service.view.communities.get(community_id(incident_id))
+async def _community(service: CommunityService, incident_id: UUID) -> Community:
+    community = await service.get(incident_id)
     if community is None:
         raise CommunityNotFoundError(f"incident {incident_id} has no community")
     return community
@@ -76,7 +76,7 @@ class CommunityController(Controller):
         summary="An incident's community: seats and members (operators; experts invited to it)",
     )
     async def get_community(self, incident_id: UUID, community: CommunityService, claims: Claims) -> CommunityOut:
-        found = _community(community, incident_id)
+        found = await _community(community, incident_id)
         if claims.role == Role.EXPERT:
             invitation = found.invitations.get(claims.sub)
             if invitation is None or invitation.status not in {"invited", "accepted"}:

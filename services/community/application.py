@@ -60,6 +60,11 @@ class CommunityService:
         result: Changed = await self.writer.submit(expire_due(self.experts))
         return len(result.events)
 
+    async def get(self, incident_id: UUID) -> Community | None:
+        """The incident's community as the log has it now (the view is caught up first)."""
+        await asyncio.to_thread(self.view.catch_up)
+        return self.view.communities.get(community_id(incident_id))
+
     async def answer(self, incident_id: UUID, expert_id: str, *, accept: bool, by: str, reason: str = "") -> Community:
         """Record an expert's answer; the community as it stands after it."""
         await self.writer.submit(

@@ -19,12 +19,12 @@ from tests.integration.services import service_process
 
 
 @pytest.fixture(scope="module")
-def intake_with_community(database: DatabaseSettings, nats_settings: NatsSettings) -> Iterator[str]:
+def intake_with_community(database: DatabaseSettings, nats_settings: NatsSettings) -> Iterator[tuple[str, str]]:
     with (
-        service_process("community", database, nats_settings.url),
+        service_process("community", database, nats_settings.url) as community,
         service_process("intake", database, nats_settings.url) as intake,
     ):
-        yield intake
+        yield intake, community
 
 
 def community_events(app: ServiceApplication, incident_id: UUID) -> list[Event]:
@@ -33,10 +33,10 @@ def community_events(app: ServiceApplication, incident_id: UUID) -> list[Event]:
 
 
 def test_a_fire_reported_in_mapo_gets_a_community_with_invited_experts_and_its_reporter(
-    intake_with_community: str, database: DatabaseSettings
+    intake_with_community: tuple[str, str], database: DatabaseSettings
 ) -> None:
     community = service_app("community", database)
-    with httpx.Client(base_url=intake_with_community, timeout=10) as client:
+    with httpx.Client(base_url=intake_with_community[0], timeout=10) as client:
         report = client.post(
             "/reports",
             json={
@@ -60,3 +60,52 @@ def test_a_fire_reported_in_mapo_gets_a_community_with_invited_experts_and_its_r
     assert all(i.seat_field == "fire" for i in invited)
     # The fire may be one another report already opened: its reporter joins all the same, once.
     assert [e.report_id for e in events if isinstance(e, ReporterJoined)].count(report_id) == 1
+
+
+def token(role: str, subject: str) -> dict[str, str]:
+    from shared.auth import Role, issue_token
+    from tests.integration.services import SECRET_KEY
+
+    return {"Authorization": f"Bearer {issue_token(SECRET_KEY.encode(), subject, Role(role), ttl_s=600)}"}
+
+
+def test_experts_answer_their_invitations_and_only_members_see_the_community(
+    intake_with_community: tuple[str, str], database: DatabaseSettings
+) -> None:
+    community = service_app("community", database)
+    intake_url, community_url = intake_with_community
+    with httpx.Client(base_url=intake_url, timeout=10) as intake:
+        report = intake.post(
+            "/reports",
+            json={
+                "text": "노원구 상계동 아파트 엘리베이터에 사람이 갇혔어요",
+                "reporter": str(uuid4()),
+                "location": {"lat": 37.6550, "lon": 127.0600},
+            },
+        ).json()
+    incident_id = UUID(report["incident_id"])
+    deadline = time.monotonic() + 20
+    invited: list[MemberInvited] = []
+    while time.monotonic() < deadline and not invited:
+        invited = [e for e in community_events(community, incident_id) if isinstance(e, MemberInvited)]
+        time.sleep(0.1)
+    assert invited
+    first = invited[0].expert_id
+    with httpx.Client(base_url=community_url, timeout=10) as client:
+        path = f"/communities/{incident_id}"
+        assert client.get(path).status_code == 401
+        assert client.get(path, headers=token("expert", "EXP-999")).status_code == 403
+        assert client.get(path, headers=token("expert", first)).status_code == 200
+        assert client.post(f"{path}/invitations/{first}/accept", headers=token("expert", "EXP-999")).status_code == 403
+        declined = client.post(
+            f"{path}/invitations/{first}/decline", json={"reason": "on leave"}, headers=token("expert", first)
+        )
+        assert declined.status_code == 200
+        members = {m["expert_id"]: m["status"] for m in declined.json()["members"]}
+        assert members[first] == "declined"
+        assert list(members.values()).count("invited") >= 1  # the next candidate
+        again = client.post(f"{path}/invitations/{first}/accept", headers=token("expert", first))
+        assert again.status_code == 409
+        assert client.get(path, headers=token("expert", first)).status_code == 403  # access ends with the seat
+        operator_view = client.get(path, headers=token("operator", "alice")).json()
+        assert operator_view["seats"][0]["field"] == "ems"

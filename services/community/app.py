@@ -15,13 +15,29 @@ from services.community.policy import load_policy
 from services.community.reactions import Reactions
 from services.community.registry import FIELDS, load_departments, load_experts
 from services.community.view import CommunityView
-from shared.events.intake import IncidentOpened, ReportLinked, ReportUnlinked
+from shared.events.intake import (
+    IncidentClosed,
+    IncidentEscalated,
+    IncidentOpened,
+    IncidentReclassified,
+    ReportLinked,
+    ReportUnlinked,
+)
 from shared.probes import echo_probe, probe_subjects
 from shared.runtime import ConsumerSpec, ServiceRuntime
 from shared.services import SERVICES
 from shared.web import create_service_app
 
 __all__ = ["create_app"]
+
+INCIDENT_EVENTS = (
+    IncidentOpened,
+    ReportLinked,
+    ReportUnlinked,
+    IncidentReclassified,
+    IncidentEscalated,
+    IncidentClosed,
+)
 
 
 def create_app() -> Litestar:
@@ -33,7 +49,17 @@ def create_app() -> Litestar:
         runtime = ServiceRuntime.from_env(CommunityApplication)
         view = CommunityView(runtime.application.recorder)
         reactions = Reactions(view, experts, departments, policy)
-        incidents = [f"jikimi.intake.{e.event_name()}" for e in (IncidentOpened, ReportLinked, ReportUnlinked)]
+        incidents = [
+            f"jikimi.intake.{e.event_name()}"
+            for e in (
+                IncidentOpened,
+                ReportLinked,
+                ReportUnlinked,
+                IncidentReclassified,
+                IncidentEscalated,
+                IncidentClosed,
+            )
+        ]
         runtime.consumers.append(ConsumerSpec("incidents", incidents, reactions.handle, state=view))
         runtime.consumers.append(ConsumerSpec("probes", probe_subjects("community", SERVICES), echo_probe("community")))
 

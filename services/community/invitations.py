@@ -9,24 +9,20 @@ now) among those not yet asked; when nobody is left, the seat is reported unfill
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
 import msgspec
 
-from services.community.assembly import rank_for_seat
-from services.community.reactions import SEOUL_CENTRE, score_of
 from services.community.registry import Expert
+from services.community.seating import refill
 from services.community.view import Community, CommunityView, community_id
 from shared.events import Event
 from shared.events.community import (
     InvitationAccepted,
     InvitationDeclined,
     InvitationTimedOut,
-    MemberInvited,
-    SeatUnfillable,
-    SkippedCandidate,
 )
 
 __all__ = ["AnswerError", "Changed", "CommunityNotFoundError", "answer", "expire_due"]
@@ -55,50 +51,6 @@ def _next(community: Community, version: int, now: datetime) -> dict[str, Any]:
         "correlation_id": community.incident_id,
         "occurred_at": now,
     }
-
-
-def _refill(
-    community: Community, field: str, *, version: int, experts: Sequence[Expert], view: CommunityView, now: datetime
-) -> list[Event]:
-    """Invite as many new candidates as the seat still lacks; or report it unfillable."""
-    seat = next((s for s in community.seats if s.field == field), None)
-    if seat is None:
-        return []
-    lacking = seat.count - community.filled(field) - community.pending(field)
-    if lacking <= 0:
-        return []
-    ranked, skipped = rank_for_seat(
-        field,
-        at=community.at or SEOUL_CENTRE,
-        experts=experts,
-        load=view.load(),
-        excluded=set(community.invitations),
-        now=now,
-    )
-    asked = sum(1 for i in community.invitations.values() if i.seat_field == field)
-    events: list[Event] = []
-    for n, candidate in enumerate(ranked[:lacking]):
-        events.append(
-            MemberInvited(
-                **_next(community, version + len(events), now),
-                expert_id=candidate.expert_id,
-                seat_field=field,
-                rank=asked + n + 1,
-                score=score_of(candidate),
-                expires_at=now + timedelta(minutes=seat.confirm_within_min),
-                reason=f"next candidate: {candidate.reason}",
-            )
-        )
-    if not ranked:
-        events.append(
-            SeatUnfillable(
-                **_next(community, version, now),
-                seat_field=field,
-                reason=f"no {field} expert is left to ask",
-                skipped=[SkippedCandidate(s.expert_id, s.reason) for s in skipped],
-            )
-        )
-    return events
 
 
 def answer(
@@ -135,7 +87,7 @@ def answer(
         )
         after = view.folded(community, declined)
         return Changed(
-            [declined, *_refill(after, invitation.seat_field, version=version + 1, experts=experts, view=view, now=now)]
+            [declined, *refill(after, invitation.seat_field, version=version + 1, experts=experts, view=view, now=now)]
         )
 
     return command
@@ -158,7 +110,7 @@ def expire_due(experts: Sequence[Expert]) -> Command:
                     expired_at=invitation.expires_at,
                 )
                 community = view.folded(community, timed_out)
-                refills = _refill(
+                refills = refill(
                     community, invitation.seat_field, version=community.version + 1, experts=experts, view=view, now=now
                 )
                 for event in refills:

@@ -12,36 +12,36 @@ from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
 
-from services.community.assembly import Assembly, Ranked, assemble
+from services.community.assembly import Assembly, assemble
 from services.community.policy import SeatPolicy
 from services.community.registry import Department, Expert
+from services.community.seating import SEOUL_CENTRE, envelope, refill, score_of
 from services.community.view import CommunityView, community_id
 from shared import geo
 from shared.events import Event
 from shared.events.community import (
-    CandidateScore,
     CommunityAssembled,
+    CommunityClosed,
     DepartmentEngaged,
     MemberInvited,
+    MemberReleased,
     ReporterJoined,
     ReporterLeft,
     SeatPlanned,
+    SeatsChanged,
     SeatUnfillable,
     SkippedCandidate,
 )
-from shared.events.intake import IncidentOpened, ReportLinked, ReportUnlinked
+from shared.events.intake import (
+    IncidentClosed,
+    IncidentEscalated,
+    IncidentOpened,
+    IncidentReclassified,
+    ReportLinked,
+    ReportUnlinked,
+)
 
 __all__ = ["SEOUL_CENTRE", "Reactions"]
-
-SEOUL_CENTRE = (37.5665, 126.9780)  # City Hall: where an incident with no known place is ranked from
-
-
-def score_of(r: Ranked) -> CandidateScore:
-    """A ranked candidate as the events record it."""
-    s = r.scores
-    return CandidateScore(
-        r.expert_id, s.total, s.field, s.distance, s.on_call, s.load, s.language, s.distance_km, r.reason
-    )
 
 
 class Reactions:
@@ -52,14 +52,83 @@ class Reactions:
     ) -> None:
         self.view, self.experts, self.departments, self.policy = view, experts, departments, policy
 
-    def handle(self, event: Event) -> Sequence[Event]:
+    def handle(self, event: Event) -> Sequence[Event]:  # noqa: PLR0911 -- a return per event kind
         if isinstance(event, IncidentOpened):
             return self._assemble(event)
         if isinstance(event, ReportLinked):
             return self._reporter(event, joins=True)
         if isinstance(event, ReportUnlinked):
             return self._reporter(event, joins=False)
+        if isinstance(event, IncidentReclassified):
+            return self._follow(event, event.disaster_type, event.severity, f"reclassified: {event.reason}")
+        if isinstance(event, IncidentEscalated):
+            return self._follow(event, None, event.severity, f"escalated: {event.reason}")
+        if isinstance(event, IncidentClosed):
+            return self._close(event)
         return ()
+
+    def _follow(self, event: Event, disaster_type: str | None, severity: str, why: str) -> list[Event]:
+        """The incident changed: seats follow the new plan; members no longer needed are released."""
+        community = self.view.communities.get(community_id(event.originator_id))
+        if community is None or community.closed:
+            return []
+        kind = disaster_type or community.disaster_type
+        plan = self.policy.plan_for(kind, severity)
+        now = event.recorded_at
+        changed = SeatsChanged(
+            **envelope(community, community.version + 1, now),
+            causation_id=event.id,
+            disaster_type=kind,
+            severity=severity,
+            policy_version=self.policy.version,
+            reason=why,
+            seats=[SeatPlanned(s.field, s.count, s.confirm_within_min) for s in plan.seats],
+        )
+        events: list[Event] = [changed]
+        community = self.view.folded(community, changed)
+        needed = {s.field for s in plan.seats}
+        for invitation in list(community.invitations.values()):
+            if invitation.status in {"invited", "accepted"} and invitation.seat_field not in needed:
+                released = MemberReleased(
+                    **envelope(community, community.version + 1, now),
+                    causation_id=event.id,
+                    expert_id=invitation.expert_id,
+                    seat_field=invitation.seat_field,
+                    reason=f"no {invitation.seat_field} seat after the incident was {why}",
+                )
+                community = self.view.folded(community, released)
+                events.append(released)
+        for seat in plan.seats:
+            for invited in refill(
+                community, seat.field, version=community.version + 1, experts=self.experts, view=self.view, now=now
+            ):
+                community = self.view.folded(community, invited)
+                events.append(invited)
+        return events
+
+    def _close(self, closed: IncidentClosed) -> list[Event]:
+        """The incident closed: everyone still invited or seated is released; the community closes."""
+        community = self.view.communities.get(community_id(closed.originator_id))
+        if community is None or community.closed:
+            return []
+        now, events = closed.recorded_at, list[Event]()
+        for invitation in list(community.invitations.values()):
+            if invitation.status in {"invited", "accepted"}:
+                released = MemberReleased(
+                    **envelope(community, community.version + 1, now),
+                    causation_id=closed.id,
+                    expert_id=invitation.expert_id,
+                    seat_field=invitation.seat_field,
+                    reason=f"the incident closed ({closed.outcome})",
+                )
+                community = self.view.folded(community, released)
+                events.append(released)
+        events.append(
+            CommunityClosed(
+                **envelope(community, community.version + 1, now), causation_id=closed.id, outcome=closed.outcome
+            )
+        )
+        return events
 
     def _assemble(self, opened: IncidentOpened) -> list[Event]:
         incident_id = opened.originator_id

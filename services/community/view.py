@@ -14,12 +14,15 @@ from shared.eventlog.view import LogView
 from shared.events import Event
 from shared.events.community import (
     CommunityAssembled,
+    CommunityClosed,
     InvitationAccepted,
     InvitationDeclined,
     InvitationTimedOut,
     MemberInvited,
+    MemberReleased,
     ReporterJoined,
     ReporterLeft,
+    SeatsChanged,
 )
 
 __all__ = ["Community", "CommunityView", "Invitation", "Seat", "community_id"]
@@ -34,7 +37,7 @@ class Invitation(msgspec.Struct, frozen=True, kw_only=True):
     expert_id: str
     seat_field: str
     expires_at: datetime
-    status: Literal["invited", "accepted", "declined", "timed_out"] = "invited"
+    status: Literal["invited", "accepted", "declined", "timed_out", "released"] = "invited"
 
 
 class Seat(msgspec.Struct, frozen=True):
@@ -55,6 +58,7 @@ class Community(msgspec.Struct, frozen=True, kw_only=True):
     district_code: str | None = None
     invitations: dict[str, Invitation] = msgspec.field(default_factory=dict)
     reporters: frozenset[str] = frozenset()
+    closed: bool = False
 
     @property
     def invited(self) -> frozenset[str]:
@@ -99,7 +103,7 @@ class CommunityView(LogView):
     def load(self) -> Counter[str]:
         """Open invitations and memberships per expert."""
         with self.lock:
-            return Counter(expert for c in self.communities.values() for expert in c.invited)
+            return Counter(expert for c in self.communities.values() if not c.closed for expert in c.invited)
 
 
 def _apply(community: Community | None, event: Event) -> Community | None:  # noqa: PLR0911 -- a return per event kind
@@ -122,7 +126,19 @@ def _apply(community: Community | None, event: Event) -> Community | None:  # no
     if isinstance(event, MemberInvited):
         invitation = Invitation(expert_id=event.expert_id, seat_field=event.seat_field, expires_at=event.expires_at)
         return msgspec.structs.replace(community, invitations={**community.invitations, event.expert_id: invitation})
-    answered = {InvitationAccepted: "accepted", InvitationDeclined: "declined", InvitationTimedOut: "timed_out"}
+    if isinstance(event, SeatsChanged):
+        seats = tuple(Seat(s.field, s.count, s.confirm_within_min) for s in event.seats)
+        return msgspec.structs.replace(
+            community, seats=seats, disaster_type=event.disaster_type, severity=event.severity
+        )
+    if isinstance(event, CommunityClosed):
+        return msgspec.structs.replace(community, closed=True)
+    answered = {
+        InvitationAccepted: "accepted",
+        InvitationDeclined: "declined",
+        InvitationTimedOut: "timed_out",
+        MemberReleased: "released",
+    }
     if type(event) in answered:
         expert_id: str = event.expert_id  # type: ignore[attr-defined]
         invitation = msgspec.structs.replace(community.invitations[expert_id], status=answered[type(event)])

@@ -17,15 +17,18 @@ from shared.events.base import Event
 __all__ = [
     "CandidateScore",
     "CommunityAssembled",
+    "CommunityClosed",
     "DepartmentEngaged",
     "InvitationAccepted",
     "InvitationDeclined",
     "InvitationTimedOut",
     "MemberInvited",
+    "MemberReleased",
     "ReporterJoined",
     "ReporterLeft",
     "SeatPlanned",
     "SeatUnfillable",
+    "SeatsChanged",
     "SkippedCandidate",
 ]
 
@@ -128,3 +131,26 @@ class InvitationTimedOut(Event, frozen=True, tag="community.invitation_timed_out
     expert_id: str
     seat_field: str
     expired_at: datetime | None = None
+
+
+class SeatsChanged(Event, frozen=True, tag="community.seats_changed"):
+    """The incident changed (reclassified, escalated): the community's seats follow the new plan."""
+
+    disaster_type: str
+    severity: str
+    policy_version: str
+    seats: list[SeatPlanned] = msgspec.field(default_factory=list)
+    reason: str = ""
+
+
+class MemberReleased(Event, frozen=True, tag="community.member_released"):
+    """An expert's invitation or seat ends (no longer needed, or the incident closed): a notice
+    goes to them, and their access to the room ends."""
+
+    expert_id: str
+    seat_field: str
+    reason: str = ""
+
+
+class CommunityClosed(Event, frozen=True, tag="community.community_closed"):
+    outcome: str = ""

@@ -153,3 +153,83 @@ async def test_experts_already_invited_elsewhere_count_as_load_and_busy_ones_are
     assert all(e.seat_field in {"subway_rail", "ems"} for e in unfillable)
     assert any("at the maximum" in s.reason for s in unfillable[0].skipped)
     assert max(view.load().values()) <= max(e.max_concurrent for e in EXPERTS)
+
+
+async def test_an_escalated_fire_gets_the_severe_seats_and_keeps_who_it_had() -> None:
+    from shared.events.community import SeatsChanged
+    from shared.events.intake import IncidentEscalated
+
+    app, view, consumer = setup()
+    incident = opened(kind="fire", severity="moderate")
+    await consumer.process([from_intake(incident, 1)])  # type: ignore[list-item]
+    [first] = [e for e in logged(app) if isinstance(e, MemberInvited)]
+    escalated = IncidentEscalated(
+        originator_id=incident.originator_id,
+        originator_version=2,
+        incident_id=incident.originator_id,
+        recorded_at=AT + timedelta(minutes=3),
+        severity="severe",
+        previous_severity="moderate",
+        by=Actor("operator", "alice"),
+        reason="spreading to the next floor",
+    )
+    await consumer.process([from_intake(escalated, 2)])  # type: ignore[list-item]
+    events = logged(app)
+    [changed] = [e for e in events if isinstance(e, SeatsChanged)]
+    assert [(s.field, s.count) for s in changed.seats] == [("fire", 2), ("ems", 1), ("structural", 1)]
+    invited = [e for e in events if isinstance(e, MemberInvited)]
+    assert [i.seat_field for i in invited] == ["fire", "fire", "ems", "structural"]
+    assert invited[0].expert_id == first.expert_id  # nobody was replaced
+    community = view.communities[community_id(incident.originator_id)]
+    assert community.pending("fire") == 2
+
+
+async def test_a_reclassification_releases_the_members_no_longer_needed_with_a_notice() -> None:
+    from shared.events.community import MemberReleased
+    from shared.events.intake import IncidentReclassified
+
+    app, _, consumer = setup()
+    incident = opened(kind="fire", severity="moderate")
+    await consumer.process([from_intake(incident, 1)])  # type: ignore[list-item]
+    [fire_expert] = [e.expert_id for e in logged(app) if isinstance(e, MemberInvited)]
+    reclassified = IncidentReclassified(
+        originator_id=incident.originator_id,
+        originator_version=2,
+        incident_id=incident.originator_id,
+        recorded_at=AT + timedelta(minutes=5),
+        disaster_type="gas_leak",
+        severity="moderate",
+        previous_type="fire",
+        previous_severity="moderate",
+        by=Actor("operator", "alice"),
+        reason="it was a gas leak, not a fire",
+    )
+    await consumer.process([from_intake(reclassified, 2)])  # type: ignore[list-item]
+    events = logged(app)
+    [released] = [e for e in events if isinstance(e, MemberReleased)]
+    assert released.expert_id == fire_expert
+    assert "no fire seat" in released.reason
+    assert [e.seat_field for e in events if isinstance(e, MemberInvited)][-1] == "gas_electric"
+
+
+async def test_closing_the_incident_releases_everyone_and_frees_their_load() -> None:
+    from shared.events.community import CommunityClosed, MemberReleased
+    from shared.events.intake import IncidentClosed
+
+    app, view, consumer = setup()
+    incident = opened(kind="fire", severity="severe")
+    await consumer.process([from_intake(incident, 1)])  # type: ignore[list-item]
+    assert sum(view.load().values()) == 4
+    closed = IncidentClosed(
+        originator_id=incident.originator_id,
+        originator_version=2,
+        incident_id=incident.originator_id,
+        recorded_at=AT + timedelta(hours=2),
+        outcome="resolved",
+        by=Actor("operator", "alice"),
+    )
+    await consumer.process([from_intake(closed, 2)])  # type: ignore[list-item]
+    events = logged(app)
+    assert len([e for e in events if isinstance(e, MemberReleased)]) == 4
+    assert isinstance(events[-1], CommunityClosed)
+    assert sum(view.load().values()) == 0

@@ -3,21 +3,23 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 from uuid import UUID
 
 import msgspec
-from litestar import Controller, get, post
-from litestar.exceptions import PermissionDeniedException
+from litestar import Controller, Request, get, post
+from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
 from litestar.status_codes import HTTP_200_OK
 
 from services.community.application import CommunityService
 from services.community.invitations import CommunityNotFoundError
+from services.community.links import InvalidTokenError, invitation_token, read_invitation_token
 from services.community.view import Community
 from shared.auth import Claims, Role
+from shared.events import utc_now
 from shared.webauth import requires
 
-__all__ = ["CommunityController"]
+__all__ = ["CommunityController", "InvitationLinkController"]
 
 
 class SeatOut(msgspec.Struct, frozen=True):
@@ -83,6 +85,24 @@ class CommunityController(Controller):
                 raise PermissionDeniedException("only this community's operators and members see it")
         return CommunityOut.of(found)
 
+    @get(
+        "/{incident_id:uuid}/invitations/{expert_id:str}/link",
+        operation_id="getInvitationLink",
+        guards=[requires(Role.OPERATOR)],
+        summary="The phone link of an open invitation (to send it again)",
+    )
+    async def link(
+        self, request: Request[Any, Any, Any], incident_id: UUID, expert_id: str, community: CommunityService
+    ) -> LinkOut:
+        found = await _community(community, incident_id)
+        invitation = found.invitations.get(expert_id)
+        if invitation is None or invitation.status != "invited":
+            raise CommunityNotFoundError(f"{expert_id} has no open invitation to this community")
+        token = invitation_token(
+            request.app.state.secret_key, incident_id, expert_id, expires_at=invitation.expires_at, now=utc_now()
+        )
+        return LinkOut(f"/invitations/{token}", invitation.expires_at)
+
     @post(
         "/{incident_id:uuid}/invitations/{expert_id:str}/accept",
         operation_id="acceptInvitation",
@@ -109,5 +129,68 @@ class CommunityController(Controller):
         _may_answer(claims, expert_id)
         changed = await community.answer(
             incident_id, expert_id, accept=False, by=f"{claims.role}:{claims.sub}", reason=data.reason
+        )
+        return CommunityOut.of(changed)
+
+
+class LinkOut(msgspec.Struct, frozen=True):
+    path: str
+    expires_at: datetime
+
+
+class InvitationOut(msgspec.Struct, frozen=True):
+    incident_id: UUID
+    expert_id: str
+    disaster_type: str
+    severity: str
+    seat_field: str
+    status: str
+    expires_at: datetime
+
+
+def _read(request: Request[Any, Any, Any], token: str) -> tuple[UUID, str]:
+    try:
+        return read_invitation_token(request.app.state.secret_key, token)
+    except InvalidTokenError as e:
+        raise NotAuthorizedException(f"the invitation link is not valid: {e}") from e
+
+
+class InvitationLinkController(Controller):
+    """What an expert's phone opens: the link is the credential, for that one invitation."""
+
+    path = "/invitations"
+    tags = ["invitations"]
+
+    @get("/{token:str}", operation_id="openInvitation", summary="The invitation behind a link")
+    async def open_invitation(
+        self, request: Request[Any, Any, Any], token: str, community: CommunityService
+    ) -> InvitationOut:
+        incident_id, expert_id = _read(request, token)
+        found = await _community(community, incident_id)
+        invitation = found.invitations.get(expert_id)
+        if invitation is None:
+            raise CommunityNotFoundError("no such invitation")
+        return InvitationOut(
+            incident_id,
+            expert_id,
+            found.disaster_type,
+            found.severity,
+            invitation.seat_field,
+            invitation.status,
+            invitation.expires_at,
+        )
+
+    @post("/{token:str}/accept", operation_id="acceptByLink", status_code=HTTP_200_OK)
+    async def accept(self, request: Request[Any, Any, Any], token: str, community: CommunityService) -> CommunityOut:
+        incident_id, expert_id = _read(request, token)
+        return CommunityOut.of(await community.answer(incident_id, expert_id, accept=True, by=f"link:{expert_id}"))
+
+    @post("/{token:str}/decline", operation_id="declineByLink", status_code=HTTP_200_OK)
+    async def decline(
+        self, request: Request[Any, Any, Any], token: str, data: DeclineIn, community: CommunityService
+    ) -> CommunityOut:
+        incident_id, expert_id = _read(request, token)
+        changed = await community.answer(
+            incident_id, expert_id, accept=False, by=f"link:{expert_id}", reason=data.reason
         )
         return CommunityOut.of(changed)

@@ -8,7 +8,7 @@ from litestar import Litestar
 from litestar.datastructures import State
 from litestar.di import Provide
 
-from services.community.api import CommunityController
+from services.community.api import CommunityController, InvitationLinkController
 from services.community.application import CommunityApplication, CommunityService
 from services.community.invitations import AnswerError, CommunityNotFoundError
 from services.community.policy import load_policy
@@ -77,7 +77,7 @@ def create_app() -> Litestar:
     return create_service_app(
         "community",
         runtime,
-        [CommunityController],
+        [CommunityController, InvitationLinkController],
         domain_errors={CommunityNotFoundError: 404, AnswerError: 409},
         description="Each incident's emergency community: experts, reporters, departments.",
         dependencies={"community": Provide(_service, sync_to_thread=False)},

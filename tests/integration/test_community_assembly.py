@@ -109,3 +109,38 @@ def test_experts_answer_their_invitations_and_only_members_see_the_community(
         assert client.get(path, headers=token("expert", first)).status_code == 403  # access ends with the seat
         operator_view = client.get(path, headers=token("operator", "alice")).json()
         assert operator_view["seats"][0]["field"] == "ems"
+
+
+def test_an_expert_accepts_from_the_phone_link_once_and_a_forged_link_is_refused(
+    intake_with_community: tuple[str, str], database: DatabaseSettings
+) -> None:
+    community = service_app("community", database)
+    intake_url, community_url = intake_with_community
+    with httpx.Client(base_url=intake_url, timeout=10) as intake:
+        report = intake.post(
+            "/reports",
+            json={
+                "text": "강동구 천호동 건물 외벽이 무너졌어요",
+                "reporter": str(uuid4()),
+                "location": {"lat": 37.5385, "lon": 127.1238},
+            },
+        ).json()
+    incident_id = UUID(report["incident_id"])
+    deadline = time.monotonic() + 20
+    invited: list[MemberInvited] = []
+    while time.monotonic() < deadline and not invited:
+        invited = [e for e in community_events(community, incident_id) if isinstance(e, MemberInvited)]
+        time.sleep(0.1)
+    expert = invited[0].expert_id
+    with httpx.Client(base_url=community_url, timeout=10) as client:
+        link = client.get(f"/communities/{incident_id}/invitations/{expert}/link", headers=token("operator", "alice"))
+        assert link.status_code == 200, link.text
+        path = link.json()["path"]
+        opened = client.get(path)
+        assert opened.status_code == 200
+        assert (opened.json()["expert_id"], opened.json()["status"]) == (expert, "invited")
+        assert client.post(f"{path}/accept").status_code == 200
+        assert client.post(f"{path}/accept").status_code == 409  # single use
+        forged = path[:-3] + ("aaa" if not path.endswith("aaa") else "bbb")
+        assert client.get(forged).status_code == 401
+        assert client.get(f"/communities/{incident_id}", headers=token("expert", expert)).json()["members"]

@@ -35,7 +35,7 @@ _LATENCY_LIMIT = ("pg_commit_latency_p50_ms", "js_publish_rtt_p50_ms")
 Runner = Callable[[asyncio.Event], Coroutine[Any, Any, None]]
 
 
-def _recorder(app: ServiceApplication) -> PostgresApplicationRecorder:
+def recorder_of(app: ServiceApplication) -> PostgresApplicationRecorder:
     recorder = app.recorder
     if not isinstance(recorder, PostgresApplicationRecorder):
         raise TypeError(f"the benchmarks run on PostgreSQL, not {type(recorder).__name__}")
@@ -57,7 +57,7 @@ async def _pipeline_parts(
             await ensure_stream(js, nats)
             relay = OutboxRelay(
                 source,
-                _recorder(source_app),
+                recorder_of(source_app),
                 factory.tracking_recorder(),
                 js,
                 database_url=database.url,
@@ -88,7 +88,7 @@ async def _wait_until(done: Callable[[], bool], tasks: Sequence[asyncio.Task[Non
 
 
 @contextlib.asynccontextmanager
-async def _running(*runners: Runner) -> AsyncIterator[list[asyncio.Task[None]]]:
+async def running(*runners: Runner) -> AsyncIterator[list[asyncio.Task[None]]]:
     """Run each ``runner(stop)`` as a task; set ``stop`` and wait for them on the way out."""
     stop = asyncio.Event()
     tasks = [asyncio.create_task(run(stop)) for run in runners]
@@ -105,7 +105,7 @@ async def _running(*runners: Runner) -> AsyncIterator[list[asyncio.Task[None]]]:
 
 async def _timed_run(run: Runner, done: Callable[[], bool], what: str) -> float:
     start = time.perf_counter()
-    async with _running(run) as tasks:
+    async with running(run) as tasks:
         await _wait_until(done, tasks, what)
         return time.perf_counter() - start
 
@@ -144,7 +144,7 @@ async def relay_and_consumer(ctx: Context) -> Sequence[Figure]:
     ]
 
 
-class _Stateless:
+class Stateless:
     """The writer's state for probes: nothing to decide, nothing to fold."""
 
     def catch_up(self) -> int:
@@ -162,20 +162,22 @@ class _Probe:
         self.events = [new_probe()]
 
 
-def _probe_command(_: _Stateless, __: datetime) -> _Probe:
+def _probe_command(_: Stateless, __: datetime) -> _Probe:
     return _Probe()
 
 
-async def _send_paced(writer: Writer[_Stateless], count: int, per_s: float) -> float:
-    """Submit ``count`` probes, one command each, at ``per_s``, through the services' write path
-    (the shared-commit writer); the seconds until the last is committed."""
+async def send_paced(
+    writer: Writer[Any], count: int, per_s: float, command: Callable[[Any, datetime], Any] = _probe_command
+) -> float:
+    """Submit ``count`` commands (probes unless told), one at a time at ``per_s``, through the
+    services' write path (the shared-commit writer); the seconds until the last is committed."""
     start = time.perf_counter()
     pending: list[asyncio.Task[object]] = []
     for i in range(count):
         delay = start + i / per_s - time.perf_counter()
         if delay > 0:
             await asyncio.sleep(delay)
-        pending.append(asyncio.create_task(writer.submit(_probe_command)))
+        pending.append(asyncio.create_task(writer.submit(command)))
     await asyncio.gather(*pending)
     return time.perf_counter() - start
 
@@ -183,7 +185,7 @@ async def _send_paced(writer: Writer[_Stateless], count: int, per_s: float) -> f
 def _echo_latencies_ms(app: ServiceApplication, after: int) -> list[float]:
     """echo.recorded_at - probe.recorded_at of every echo recorded after notification ``after``."""
     latencies = []
-    while page := _recorder(app).select_notifications(start=after, limit=1000, inclusive_of_start=False):
+    while page := recorder_of(app).select_notifications(start=after, limit=1000, inclusive_of_start=False):
         for notification in page:
             echo = app.mapper.to_domain_event(notification)
             if isinstance(echo, ProbeEchoed):
@@ -202,12 +204,12 @@ async def end_to_end_latency(ctx: Context) -> Sequence[Figure]:
     per_s = ctx.sizes.e2e_rate_per_s
     count = round(per_s * ctx.sizes.e2e_s)
     async with _pipeline_parts("lata", "latb", ctx.database, ctx.nats) as (source, sink, relay, consumer):
-        writer: Writer[_Stateless] = Writer(source, _Stateless())
-        async with _running(relay.run, consumer.run, writer.run) as tasks:
-            await _send_paced(writer, _WARMUP_PROBES, per_s)
+        writer: Writer[Stateless] = Writer(source, Stateless())
+        async with running(relay.run, consumer.run, writer.run) as tasks:
+            await send_paced(writer, _WARMUP_PROBES, per_s)
             await _wait_until(lambda: consumer.stats.processed >= _WARMUP_PROBES, tasks, "latency warm-up")
-            after = await asyncio.to_thread(_recorder(sink).max_notification_id) or 0
-            sent_s = await _send_paced(writer, count, per_s)
+            after = await asyncio.to_thread(recorder_of(sink).max_notification_id) or 0
+            sent_s = await send_paced(writer, count, per_s)
             await _wait_until(lambda: consumer.stats.processed >= _WARMUP_PROBES + count, tasks, "latency run")
             latencies = await asyncio.to_thread(_echo_latencies_ms, sink, after)
     return [
@@ -241,17 +243,17 @@ async def end_to_end_across_services(ctx: Context) -> Sequence[Figure]:
         service_process(ctx, "community"),
     ):
         with service_app("intake", ctx.database) as intake, service_app("community", ctx.database) as community:
-            writer: Writer[_Stateless] = Writer(intake, _Stateless())
-            echoes_before = await asyncio.to_thread(_recorder(community).max_notification_id) or 0
+            writer: Writer[Stateless] = Writer(intake, Stateless())
+            echoes_before = await asyncio.to_thread(recorder_of(community).max_notification_id) or 0
 
             def echoed() -> int:
                 return len(_echo_latencies_ms(community, echoes_before))
 
-            async with _running(writer.run) as tasks:
-                await _send_paced(writer, _WARMUP_PROBES, per_s)
+            async with running(writer.run) as tasks:
+                await send_paced(writer, _WARMUP_PROBES, per_s)
                 await _wait_until(lambda: echoed() >= _WARMUP_PROBES, tasks, "warm-up echoes")
-                after = await asyncio.to_thread(_recorder(community).max_notification_id) or 0
-                sent_s = await _send_paced(writer, count, per_s)
+                after = await asyncio.to_thread(recorder_of(community).max_notification_id) or 0
+                sent_s = await send_paced(writer, count, per_s)
                 deadline = time.monotonic() + _TIMEOUT_S
                 while len(latencies := await asyncio.to_thread(_echo_latencies_ms, community, after)) < count:
                     if time.monotonic() > deadline:

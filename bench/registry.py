@@ -5,7 +5,7 @@ A new area adds a module with its own ``BENCHMARKS`` tuple and one line here.
 
 from __future__ import annotations
 
-from bench import eventlog, intake, jetstream, pipeline, postgres
+from bench import community, eventlog, intake, jetstream, pipeline, postgres
 from bench.figures import Benchmark
 
 __all__ = ["BENCHMARKS"]
@@ -16,4 +16,5 @@ BENCHMARKS: tuple[Benchmark, ...] = (
     *jetstream.BENCHMARKS,
     *pipeline.BENCHMARKS,
     *intake.BENCHMARKS,
+    *community.BENCHMARKS,
 )

@@ -83,6 +83,7 @@ class CommunityView(LogView):
         with self.lock:
             self.position = 0
             self.communities: dict[UUID, Community] = {}
+            self._load: Counter[str] = Counter()
 
     def apply(self, event: Event) -> None:
         with self.lock:
@@ -92,6 +93,11 @@ class CommunityView(LogView):
             after = _apply(current, event)
             if after is not None:
                 self.communities[after.id] = after
+                # Keep each expert's load as communities change, not recounted for every decision.
+                before = current.invited if current is not None and not current.closed else frozenset()
+                now = after.invited if not after.closed else frozenset()
+                self._load.update(now - before)
+                self._load.subtract(before - now)
 
     @staticmethod
     def folded(community: Community, event: Event) -> Community:
@@ -103,7 +109,7 @@ class CommunityView(LogView):
     def load(self) -> Counter[str]:
         """Open invitations and memberships per expert."""
         with self.lock:
-            return Counter(expert for c in self.communities.values() if not c.closed for expert in c.invited)
+            return +self._load  # a copy, without the experts whose load went back to nothing
 
 
 def _apply(community: Community | None, event: Event) -> Community | None:  # noqa: PLR0911 -- a return per event kind

@@ -22,7 +22,6 @@ from shared.events import Event
 from shared.events.community import (
     CommunityAssembled,
     CommunityClosed,
-    DepartmentEngaged,
     MemberInvited,
     MemberReleased,
     ReporterJoined,
@@ -202,15 +201,7 @@ class Reactions:
                         reason=ranked.reason,
                     )
                 )
-        for department in decision.departments:
-            events.append(
-                DepartmentEngaged(
-                    **common,
-                    originator_version=len(events) + 1,
-                    department_id=department,
-                    reason=f"covers {district or 'Seoul'} and handles {opened.disaster_type}",
-                )
-            )
+        # The departments engaged are in CommunityAssembled: an event each would double the writes.
         return events
 
     def _reporter(self, event: ReportLinked | ReportUnlinked, *, joins: bool) -> list[Event]:
@@ -233,14 +224,20 @@ class Reactions:
         return [ReporterLeft(**common, reporter=event.reporter, reason=event.reason)]
 
 
+RUNNERS_UP = 5  # candidates recorded beyond those invited: enough to say why not them
+
+
 def _seats(decision: Assembly) -> list[SeatPlanned]:
+    """Each seat with those invited and the next few, with their scores; the whole ranking of a
+    large pool would make every assembly event large (and every write slow)."""
     return [
         SeatPlanned(
             seat.field,
             seat.count,
             seat.confirm_within_min,
-            candidates=[score_of(r) for r in [*seat.invite, *seat.waiting]],
+            candidates=[score_of(r) for r in [*seat.invite, *seat.waiting[:RUNNERS_UP]]],
             skipped=[SkippedCandidate(s.expert_id, s.reason) for s in seat.skipped],
+            ranked=len(seat.invite) + len(seat.waiting),
         )
         for seat in decision.seats
     ]

@@ -18,7 +18,6 @@ __all__ = [
     "CandidateScore",
     "CommunityAssembled",
     "CommunityClosed",
-    "DepartmentEngaged",
     "InvitationAccepted",
     "InvitationDeclined",
     "InvitationTimedOut",
@@ -53,17 +52,20 @@ class SkippedCandidate(msgspec.Struct, frozen=True):
 
 
 class SeatPlanned(msgspec.Struct, frozen=True):
-    """A seat of the community: its field, how many, by when, and the ranking it was filled from."""
+    """A seat of the community: its field, how many, by when, and the head of the ranking it was
+    filled from (those invited and the next few; ``ranked`` says how many could have been asked)."""
 
     field: str
     count: int
     confirm_within_min: int
     candidates: list[CandidateScore] = msgspec.field(default_factory=list)
     skipped: list[SkippedCandidate] = msgspec.field(default_factory=list)
+    ranked: int = 0
 
 
 class CommunityAssembled(Event, frozen=True, tag="community.community_assembled"):
-    """The community of an incident was decided: its seats (with rankings), departments, reporters."""
+    """The community of an incident was decided: its seats (with rankings), the departments
+    engaged (ids, by kind, district and type), whether reporters join."""
 
     disaster_type: str
     severity: str
@@ -93,11 +95,6 @@ class SeatUnfillable(Event, frozen=True, tag="community.seat_unfillable"):
     seat_field: str
     reason: str
     skipped: list[SkippedCandidate] = msgspec.field(default_factory=list)
-
-
-class DepartmentEngaged(Event, frozen=True, tag="community.department_engaged"):
-    department_id: str
-    reason: str = ""
 
 
 class ReporterJoined(Event, frozen=True, tag="community.reporter_joined"):

@@ -60,8 +60,49 @@ def describe(types: dict[str, type[Event]]) -> Schema:
     }
 
 
+def _resolve(schema: Any, defs: dict[str, Any]) -> Any:
+    ref = schema.get("$ref", "") if isinstance(schema, dict) else ""
+    return defs.get(ref.rpartition("/")[2], schema) if ref else schema
+
+
+def _reads(old: Any, new: Any, old_defs: dict[str, Any], new_defs: dict[str, Any]) -> bool:  # noqa: PLR0911 -- a return per shape
+    """Whether data written with ``old`` still reads as ``new``: the same types, no property
+    removed, no new required property; new optional properties (and defaults) are fine."""
+    old, new = _resolve(old, old_defs), _resolve(new, new_defs)
+    if not isinstance(old, dict) or not isinstance(new, dict):
+        return bool(old == new)
+    if "anyOf" in old or "anyOf" in new:
+        old_alternatives, new_alternatives = old.get("anyOf", [old]), new.get("anyOf", [new])
+        return all(any(_reads(o, n, old_defs, new_defs) for n in new_alternatives) for o in old_alternatives)
+    if old.get("type") != new.get("type") or old.get("format") != new.get("format"):
+        return False
+    if "properties" in old or "properties" in new:
+        old_props, new_props = old.get("properties", {}), new.get("properties", {})
+        if set(new.get("required", [])) - set(old.get("required", [])):
+            return False
+        return all(k in new_props and _reads(v, new_props[k], old_defs, new_defs) for k, v in old_props.items())
+    for key in ("items", "additionalProperties"):
+        if key in old and not _reads(old[key], new.get(key), old_defs, new_defs):
+            return False
+    old_prefix, new_prefix = old.get("prefixItems", []), new.get("prefixItems", [])
+    if len(old_prefix) != len(new_prefix):
+        return False
+    if not all(_reads(o, n, old_defs, new_defs) for o, n in zip(old_prefix, new_prefix, strict=True)):
+        return False
+    ignored = {"items", "additionalProperties", "prefixItems", "default", "$defs"}
+    return {k: v for k, v in old.items() if k not in ignored} == {k: v for k, v in new.items() if k not in ignored}
+
+
+def _compatible(old: dict[str, Any], new: dict[str, Any]) -> bool:
+    old_json, new_json = old["json"], new["json"]
+    return old["kind"] == new["kind"] and _reads(
+        old_json, new_json, old_json.get("$defs", {}), new_json.get("$defs", {})
+    )
+
+
 def breaking_changes(locked: Schema, current: Schema) -> list[str]:
-    """What ``current`` breaks of the ``locked`` contract: removed tags, fields, changed types."""
+    """What ``current`` breaks of the ``locked`` contract: removed tags, fields, changed types
+    (also inside nested structs; an added optional field anywhere is not a break)."""
     problems = []
     for tag, fields in locked.items():
         if tag not in current:
@@ -70,18 +111,19 @@ def breaking_changes(locked: Schema, current: Schema) -> list[str]:
         for name, schema in fields.items():
             if name not in current[tag]:
                 problems.append(f"{tag}.{name}: published field removed")
-            elif current[tag][name] != schema:
+            elif not _compatible(schema, current[tag][name]):
                 problems.append(f"{tag}.{name}: type changed from {schema} to {current[tag][name]}")
     return problems
 
 
 def unlocked_additions(locked: Schema, current: Schema) -> list[str]:
-    """Tags and fields in ``current`` that the lock does not list yet."""
+    """Tags and fields in ``current`` that the lock does not list yet, or lists in an older
+    (compatible) shape."""
     return [
         f"{tag}.{name}" if tag in locked else tag
         for tag, fields in current.items()
         for name in (fields if tag in locked else [""])
-        if tag not in locked or name not in locked[tag]
+        if tag not in locked or name not in locked[tag] or locked[tag][name] != fields[name]
     ]
 
 

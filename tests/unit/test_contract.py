@@ -187,3 +187,53 @@ def test_events_stored_by_an_older_version_are_upcast_when_the_log_is_read() -> 
         ("CasualtiesCounted", 2, 0),
         ("CasualtiesCounted", 0, 5),
     ]
+
+
+class _Inner(msgspec.Struct, frozen=True):
+    a: int
+    b: str = ""
+
+
+class _InnerWithMore(msgspec.Struct, frozen=True):
+    a: int
+    b: str = ""
+    c: list[int] = msgspec.field(default_factory=list)
+
+
+class _InnerRetyped(msgspec.Struct, frozen=True):
+    a: str
+    b: str = ""
+
+
+class _InnerRequiringMore(msgspec.Struct, frozen=True, kw_only=True):
+    a: int
+    b: str = ""
+    c: int
+
+
+def _nested(inner: type) -> dict[str, Any]:
+    holder = msgspec.defstruct(
+        "Holder",
+        [("items", list[inner], msgspec.field(default_factory=list))],  # type: ignore[valid-type]
+        bases=(Event,),
+        tag="test.holder",
+        frozen=True,
+        kw_only=True,
+    )
+    described = describe({"test.holder": holder})
+    del holder
+    gc.collect()
+    return described
+
+
+def test_an_optional_field_added_inside_a_nested_struct_is_not_a_break_but_must_be_locked() -> None:
+    before, after = _nested(_Inner), _nested(_InnerWithMore)
+    assert breaking_changes(before, after) == []
+    assert unlocked_additions(before, after) == ["test.holder.items"]
+
+
+def test_a_retyped_or_newly_required_field_inside_a_nested_struct_is_a_break() -> None:
+    before = _nested(_Inner)
+    assert breaking_changes(before, _nested(_InnerRetyped))
+    assert breaking_changes(before, _nested(_InnerRequiringMore))
+    assert breaking_changes(_nested(_InnerWithMore), before)  # a nested field removed

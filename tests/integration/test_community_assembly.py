@@ -62,6 +62,24 @@ def test_a_fire_reported_in_mapo_gets_a_community_with_invited_experts_and_its_r
     assert [e.report_id for e in events if isinstance(e, ReporterJoined)].count(report_id) == 1
 
 
+def report_and_wait_for_invitations(
+    intake_url: str, community: ServiceApplication, text: str, at: tuple[float, float]
+) -> tuple[UUID, list[MemberInvited]]:
+    """Report ``text`` at ``at`` to intake; its incident and the invitations community recorded."""
+    with httpx.Client(base_url=intake_url, timeout=10) as intake:
+        report = intake.post(
+            "/reports", json={"text": text, "reporter": str(uuid4()), "location": {"lat": at[0], "lon": at[1]}}
+        ).json()
+    incident_id = UUID(report["incident_id"])
+    deadline = time.monotonic() + 20
+    invited: list[MemberInvited] = []
+    while time.monotonic() < deadline and not invited:
+        invited = [e for e in community_events(community, incident_id) if isinstance(e, MemberInvited)]
+        time.sleep(0.1)
+    assert invited, "community invited nobody within 20 s"
+    return incident_id, invited
+
+
 def token(role: str, subject: str) -> dict[str, str]:
     from shared.auth import Role, issue_token
     from tests.integration.services import SECRET_KEY
@@ -72,23 +90,13 @@ def token(role: str, subject: str) -> dict[str, str]:
 def test_experts_answer_their_invitations_and_only_members_see_the_community(
     intake_with_community: tuple[str, str], database: DatabaseSettings
 ) -> None:
-    community = service_app("community", database)
     intake_url, community_url = intake_with_community
-    with httpx.Client(base_url=intake_url, timeout=10) as intake:
-        report = intake.post(
-            "/reports",
-            json={
-                "text": "노원구 상계동 아파트 엘리베이터에 사람이 갇혔어요",
-                "reporter": str(uuid4()),
-                "location": {"lat": 37.6550, "lon": 127.0600},
-            },
-        ).json()
-    incident_id = UUID(report["incident_id"])
-    deadline = time.monotonic() + 20
-    invited: list[MemberInvited] = []
-    while time.monotonic() < deadline and not invited:
-        invited = [e for e in community_events(community, incident_id) if isinstance(e, MemberInvited)]
-        time.sleep(0.1)
+    incident_id, invited = report_and_wait_for_invitations(
+        intake_url,
+        service_app("community", database),
+        "노원구 상계동 아파트 엘리베이터에 사람이 갇혔어요",
+        (37.6550, 127.0600),
+    )
     assert invited
     first = invited[0].expert_id
     with httpx.Client(base_url=community_url, timeout=10) as client:
@@ -114,23 +122,10 @@ def test_experts_answer_their_invitations_and_only_members_see_the_community(
 def test_an_expert_accepts_from_the_phone_link_once_and_a_forged_link_is_refused(
     intake_with_community: tuple[str, str], database: DatabaseSettings
 ) -> None:
-    community = service_app("community", database)
     intake_url, community_url = intake_with_community
-    with httpx.Client(base_url=intake_url, timeout=10) as intake:
-        report = intake.post(
-            "/reports",
-            json={
-                "text": "강동구 천호동 건물 외벽이 무너졌어요",
-                "reporter": str(uuid4()),
-                "location": {"lat": 37.5385, "lon": 127.1238},
-            },
-        ).json()
-    incident_id = UUID(report["incident_id"])
-    deadline = time.monotonic() + 20
-    invited: list[MemberInvited] = []
-    while time.monotonic() < deadline and not invited:
-        invited = [e for e in community_events(community, incident_id) if isinstance(e, MemberInvited)]
-        time.sleep(0.1)
+    incident_id, invited = report_and_wait_for_invitations(
+        intake_url, service_app("community", database), "강동구 천호동 건물 외벽이 무너졌어요", (37.5385, 127.1238)
+    )
     expert = invited[0].expert_id
     with httpx.Client(base_url=community_url, timeout=10) as client:
         link = client.get(f"/communities/{incident_id}/invitations/{expert}/link", headers=token("operator", "alice"))

@@ -8,7 +8,7 @@ from litestar import Litestar
 from litestar.datastructures import State
 from litestar.di import Provide
 
-from services.community.api import CommunityController, InvitationLinkController
+from services.community.api import CommunityController, InvitationLinkController, RoomController
 from services.community.application import CommunityApplication, CommunityService
 from services.community.invitations import AnswerError, CommunityNotFoundError
 from services.community.policy import load_policy
@@ -77,7 +77,7 @@ def create_app() -> Litestar:
     return create_service_app(
         "community",
         runtime,
-        [CommunityController, InvitationLinkController],
+        [CommunityController, InvitationLinkController, RoomController],
         domain_errors={CommunityNotFoundError: 404, AnswerError: 409},
         description="Each incident's emergency community: experts, reporters, departments.",
         dependencies={"community": Provide(_service, sync_to_thread=False)},

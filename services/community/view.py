@@ -58,7 +58,18 @@ class Community(msgspec.Struct, frozen=True, kw_only=True):
     district_code: str | None = None
     invitations: dict[str, Invitation] = msgspec.field(default_factory=dict)
     reporters: frozenset[str] = frozenset()
+    departments: frozenset[str] = frozenset()
     closed: bool = False
+
+    def admits(self, role: str, subject: str) -> bool:
+        """Who may read and post in the room: operators; experts invited or seated (not after
+        declining, timing out or release); departments engaged."""
+        if role in {"operator", "admin"}:
+            return True
+        if role == "expert":
+            invitation = self.invitations.get(subject)
+            return invitation is not None and invitation.status in {"invited", "accepted"}
+        return role == "department" and subject in self.departments
 
     @property
     def invited(self) -> frozenset[str]:
@@ -125,6 +136,7 @@ def _apply(community: Community | None, event: Event) -> Community | None:  # no
             seats=tuple(Seat(s.field, s.count, s.confirm_within_min) for s in event.seats),
             at=(event.lat, event.lon) if event.lat is not None and event.lon is not None else None,
             district_code=event.district_code,
+            departments=frozenset(event.departments),
         )
     if community is None:
         return None

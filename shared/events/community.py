@@ -23,6 +23,7 @@ __all__ = [
     "InvitationTimedOut",
     "MemberInvited",
     "MemberReleased",
+    "MessagePosted",
     "ReporterJoined",
     "ReporterLeft",
     "SeatPlanned",
@@ -151,3 +152,15 @@ class MemberReleased(Event, frozen=True, tag="community.member_released"):
 
 class CommunityClosed(Event, frozen=True, tag="community.community_closed"):
     outcome: str = ""
+
+
+class MessagePosted(Event, frozen=True, tag="community.message_posted"):
+    """A message in an incident's room (its stream is the room: uuid5 of the incident, for rooms).
+
+    ``author`` is ``role:id`` (operator:alice, expert:EXP-012, department:FS-11440)."""
+
+    author: str
+    text: str = ""
+    lat: float | None = None
+    lon: float | None = None
+    photo_ref: str = ""

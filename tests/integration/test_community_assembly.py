@@ -138,3 +138,50 @@ def test_an_expert_accepts_from_the_phone_link_once_and_a_forged_link_is_refused
         forged = path[:-3] + ("aaa" if not path.endswith("aaa") else "bbb")
         assert client.get(forged).status_code == 401
         assert client.get(f"/communities/{incident_id}", headers=token("expert", expert)).json()["members"]
+
+
+def test_the_room_is_for_its_members_operators_and_departments_only(
+    intake_with_community: tuple[str, str], database: DatabaseSettings
+) -> None:
+    intake_url, community_url = intake_with_community
+    incident_id, invited = report_and_wait_for_invitations(
+        intake_url,
+        service_app("community", database),
+        "성북구 정릉동 주택에서 가스 냄새가 심하게 나요",
+        (37.6057, 127.0176),
+    )
+    member = invited[0].expert_id
+    other_incident, other_invited = report_and_wait_for_invitations(
+        intake_url, service_app("community", database), "도봉구 창동 빌라에 물이 차고 있어요", (37.6530, 127.0470)
+    )
+    stranger = other_invited[0].expert_id  # a member of another room
+    room = f"/communities/{incident_id}/room/messages"
+    with httpx.Client(base_url=community_url, timeout=10) as client:
+        posted = client.post(
+            room,
+            json={"text": "밸브 잠갔습니다. 환기 중", "lat": 37.6058, "lon": 127.0177},
+            headers=token("expert", member),
+        )
+        assert posted.status_code == 201
+        assert posted.json()["author"] == f"expert:{member}"
+        assert client.post(room, json={"text": "hi"}, headers=token("operator", "alice")).status_code == 201
+        assert [m["text"] for m in client.get(room, headers=token("expert", member)).json()] == [
+            "밸브 잠갔습니다. 환기 중",
+            "hi",
+        ]
+        assert client.get(room).status_code == 401
+        if stranger != member:
+            assert client.get(room, headers=token("expert", stranger)).status_code == 403
+        assert client.get(room, headers=token("expert", "EXP-999")).status_code == 403  # never invited
+        assert client.post(room, json={}, headers=token("expert", member)).status_code == 400
+        departments = client.get(f"/communities/{incident_id}", headers=token("operator", "alice"))
+        assert departments.status_code == 200
+        engaged_station = "FS-11290"  # 성북소방서 is engaged for a gas leak in 성북구
+        assert client.get(room, headers=token("department", engaged_station)).status_code == 200
+        assert client.get(room, headers=token("department", "FS-11680")).status_code == 403
+        declined = client.post(
+            f"/communities/{incident_id}/invitations/{member}/decline", json={}, headers=token("expert", member)
+        )
+        assert declined.status_code == 200
+        assert client.get(room, headers=token("expert", member)).status_code == 403  # released: access ends
+        assert other_incident != incident_id

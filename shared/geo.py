@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Iterable, Sequence
 from functools import cache
 from importlib.resources import files
 from itertools import pairwise
@@ -24,6 +25,7 @@ __all__ = [
     "district_by_code",
     "district_by_name",
     "find_district",
+    "ray_cast",
 ]
 
 
@@ -183,13 +185,7 @@ class _Shape(msgspec.Struct, frozen=True):
     def contains(self, lon: float, lat: float) -> bool:
         if not (self.min_lon <= lon <= self.max_lon and self.min_lat <= lat <= self.max_lat):
             return False
-        # Even-odd ray casting over every ring at once: crossing a hole's edge leaves the polygon.
-        inside = False
-        for ring in self.rings:
-            for (x1, y1), (x2, y2) in pairwise(ring):
-                if (y1 > lat) != (y2 > lat) and lon < x1 + (lat - y1) * (x2 - x1) / (y2 - y1):
-                    inside = not inside
-        return inside
+        return ray_cast(lon, lat, self.rings)
 
     def distance_m(self, lon: float, lat: float) -> float:
         """Metres from the point to the nearest edge, on a local flat projection (fine below a km)."""
@@ -202,6 +198,18 @@ class _Shape(msgspec.Struct, frozen=True):
                 t = 0.0 if length2 == 0 else max(0.0, min(1.0, -(ax * dx + ay * dy) / length2))
                 nearest = min(nearest, math.hypot(ax + t * dx, ay + t * dy))
         return nearest
+
+
+def ray_cast(x: float, y: float, rings: Iterable[Sequence[tuple[float, float]]]) -> bool:
+    """Whether (x, y) is inside the polygon of closed ``rings`` (outer and holes), its points in
+    the same (x, y) order: even-odd ray casting over every ring at once, so crossing a hole's
+    edge leaves the polygon."""
+    inside = False
+    for ring in rings:
+        for (x1, y1), (x2, y2) in pairwise(ring):
+            if (y1 > y) != (y2 > y) and x < x1 + (y - y1) * (x2 - x1) / (y2 - y1):
+                inside = not inside
+    return inside
 
 
 def _closed(ring: list[list[float]]) -> _Ring:

@@ -10,14 +10,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from datetime import datetime
-from typing import Any
 from uuid import UUID
 
 import msgspec
 
 from services.community.registry import Expert
-from services.community.seating import refill
-from services.community.view import Community, CommunityView, community_id
+from services.community.seating import envelope, refill
+from services.community.view import CommunityView, community_id
 from shared.events import Event
 from shared.events.community import (
     InvitationAccepted,
@@ -43,16 +42,6 @@ class Changed(msgspec.Struct, frozen=True):
 Command = Callable[[CommunityView, datetime], Changed]
 
 
-def _next(community: Community, version: int, now: datetime) -> dict[str, Any]:
-    return {
-        "originator_id": community.id,
-        "originator_version": version,
-        "incident_id": community.incident_id,
-        "correlation_id": community.incident_id,
-        "occurred_at": now,
-    }
-
-
 def answer(
     incident_id: UUID, expert_id: str, *, accept: bool, by: str, reason: str, experts: Sequence[Expert]
 ) -> Command:
@@ -74,12 +63,15 @@ def answer(
             return Changed(
                 [
                     InvitationAccepted(
-                        **_next(community, version, now), expert_id=expert_id, seat_field=invitation.seat_field, by=by
+                        **envelope(community, version, now),
+                        expert_id=expert_id,
+                        seat_field=invitation.seat_field,
+                        by=by,
                     )
                 ]
             )
         declined = InvitationDeclined(
-            **_next(community, version, now),
+            **envelope(community, version, now),
             expert_id=expert_id,
             seat_field=invitation.seat_field,
             reason=reason,
@@ -104,7 +96,7 @@ def expire_due(experts: Sequence[Expert]) -> Command:
             due = [i for i in community.invitations.values() if i.status == "invited" and i.expires_at <= now]
             for invitation in due:
                 timed_out = InvitationTimedOut(
-                    **_next(community, community.version + 1, now),
+                    **envelope(community, community.version + 1, now),
                     expert_id=invitation.expert_id,
                     seat_field=invitation.seat_field,
                     expired_at=invitation.expires_at,

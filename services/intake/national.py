@@ -7,9 +7,8 @@ CAP updates and cancels point at the streams of the alerts they reference.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable
 from datetime import datetime
-from itertools import pairwise
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 import msgspec
@@ -50,21 +49,13 @@ def districts_of_alert(alert: CapAlert) -> list[str]:
             if (named := geo.find_district(area.area_desc)) is not None:
                 found.add(named.code)
             for district in geo.DISTRICTS:
-                inside_polygon = any(_inside(district.lat, district.lon, polygon) for polygon in area.polygons)
+                inside_polygon = any(geo.ray_cast(district.lat, district.lon, [polygon]) for polygon in area.polygons)
                 inside_circle = any(
                     geo.distance_km(district.lat, district.lon, c.lat, c.lon) <= c.radius_km for c in area.circles
                 )
                 if inside_polygon or inside_circle:
                     found.add(district.code)
     return sorted(found)
-
-
-def _inside(lat: float, lon: float, polygon: Sequence[tuple[float, float]]) -> bool:
-    inside = False
-    for (lat1, lon1), (lat2, lon2) in pairwise(polygon):
-        if (lat1 > lat) != (lat2 > lat) and lon < lon1 + (lat - lat1) * (lon2 - lon1) / (lat2 - lat1):
-            inside = not inside
-    return inside
 
 
 def record_cap_alert(alert: CapAlert) -> NationalCommand:

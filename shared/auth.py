@@ -25,6 +25,8 @@ class Role(StrEnum):
     DEPARTMENT = "department"
     ANALYST = "analyst"
     ADMIN = "admin"
+    CITIZEN = "citizen"
+    """Only ever in a link's token (a reporter's room link); no guard admits it as a login."""
 
 
 class Claims(msgspec.Struct, frozen=True):

@@ -15,7 +15,7 @@ from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
 from services.community.application import CommunityService
 from services.community.invitations import CommunityNotFoundError
-from services.community.links import InvalidTokenError, invitation_token, read_invitation_token
+from shared.links import InvalidTokenError, invitation_token, read_invitation_token
 from services.community.rooms import history, post_message
 from services.community.view import Community
 from shared.auth import Claims, Role

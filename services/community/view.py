@@ -63,12 +63,15 @@ class Community(msgspec.Struct, frozen=True, kw_only=True):
 
     def admits(self, role: str, subject: str) -> bool:
         """Who may read and post in the room: operators; experts invited or seated (not after
-        declining, timing out or release); departments engaged."""
+        declining, timing out or release); departments engaged; reporters who joined (by their
+        room link) until they leave."""
         if role in {"operator", "admin"}:
             return True
         if role == "expert":
             invitation = self.invitations.get(subject)
             return invitation is not None and invitation.status in {"invited", "accepted"}
+        if role == "citizen":
+            return subject in self.reporters
         return role == "department" and subject in self.departments
 
     @property

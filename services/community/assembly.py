@@ -105,6 +105,8 @@ def rank_for_seat(
             continue
         if not expert.active:
             skipped.append(Skipped(expert.id, "retired"))
+        elif unavailable := expert.unavailable_at(now):
+            skipped.append(Skipped(expert.id, unavailable))
         elif expert.id in excluded:
             skipped.append(Skipped(expert.id, "already asked for this incident"))
         elif load.get(expert.id, 0) >= expert.max_concurrent:

@@ -8,13 +8,12 @@ now) among those not yet asked; when nobody is left, the seat is reported unfill
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from datetime import datetime
 from uuid import UUID
 
 import msgspec
 
-from services.community.registry import Expert
 from services.community.seating import envelope, refill
 from services.community.view import CommunityView, community_id
 from shared.events import Event
@@ -42,9 +41,7 @@ class Changed(msgspec.Struct, frozen=True):
 Command = Callable[[CommunityView, datetime], Changed]
 
 
-def answer(
-    incident_id: UUID, expert_id: str, *, accept: bool, by: str, reason: str, experts: Sequence[Expert]
-) -> Command:
+def answer(incident_id: UUID, expert_id: str, *, accept: bool, by: str, reason: str) -> Command:
     """Record an expert's answer to their invitation (and, on a decline, ask the next one)."""
 
     def command(view: CommunityView, now: datetime) -> Changed:
@@ -78,14 +75,12 @@ def answer(
             by=by,
         )
         after = view.folded(community, declined)
-        return Changed(
-            [declined, *refill(after, invitation.seat_field, version=version + 1, experts=experts, view=view, now=now)]
-        )
+        return Changed([declined, *refill(after, invitation.seat_field, version=version + 1, view=view, now=now)])
 
     return command
 
 
-def expire_due(experts: Sequence[Expert]) -> Command:
+def expire_due() -> Command:
     """Time out every invitation whose deadline has passed (also those that fell due while the
     service was down) and ask the next candidates."""
 
@@ -102,9 +97,7 @@ def expire_due(experts: Sequence[Expert]) -> Command:
                     expired_at=invitation.expires_at,
                 )
                 community = view.folded(community, timed_out)
-                refills = refill(
-                    community, invitation.seat_field, version=community.version + 1, experts=experts, view=view, now=now
-                )
+                refills = refill(community, invitation.seat_field, version=community.version + 1, view=view, now=now)
                 for event in refills:
                     community = view.folded(community, event)
                 events += [timed_out, *refills]

@@ -9,21 +9,18 @@ reporters join); unlinked → leaves. Decisions take their time from the upstrea
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import timedelta
 from typing import Any
 
 from services.community.assembly import Assembly, assemble
 from services.community.policy import SeatPolicy
-from services.community.registry import Department, Expert
-from services.community.seating import SEOUL_CENTRE, envelope, refill, score_of
+from services.community.registry import Department
+from services.community.seating import SEOUL_CENTRE, envelope, invite, refill, release, score_of
 from services.community.view import CommunityView, community_id
 from shared import geo
 from shared.events import Event
 from shared.events.community import (
     CommunityAssembled,
     CommunityClosed,
-    MemberInvited,
-    MemberReleased,
     ReporterJoined,
     ReporterLeft,
     SeatPlanned,
@@ -46,10 +43,8 @@ __all__ = ["SEOUL_CENTRE", "Reactions"]
 class Reactions:
     """The handler: ``handle(event)`` returns the community events ``event`` causes."""
 
-    def __init__(
-        self, view: CommunityView, experts: Sequence[Expert], departments: Sequence[Department], policy: SeatPolicy
-    ) -> None:
-        self.view, self.experts, self.departments, self.policy = view, experts, departments, policy
+    def __init__(self, view: CommunityView, departments: Sequence[Department], policy: SeatPolicy) -> None:
+        self.view, self.departments, self.policy = view, departments, policy
 
     def handle(self, event: Event) -> Sequence[Event]:  # noqa: PLR0911 -- a return per event kind
         if isinstance(event, IncidentOpened):
@@ -88,19 +83,18 @@ class Reactions:
         needed = {s.field for s in plan.seats}
         for invitation in list(community.invitations.values()):
             if invitation.status in {"invited", "accepted"} and invitation.seat_field not in needed:
-                released = MemberReleased(
-                    **envelope(community, community.version + 1, now),
-                    causation_id=event.id,
-                    expert_id=invitation.expert_id,
-                    seat_field=invitation.seat_field,
+                released = release(
+                    community,
+                    invitation,
                     reason=f"no {invitation.seat_field} seat after the incident was {why}",
+                    view=self.view,
+                    now=now,
+                    causation_id=event.id,
                 )
                 community = self.view.folded(community, released)
                 events.append(released)
         for seat in plan.seats:
-            for invited in refill(
-                community, seat.field, version=community.version + 1, experts=self.experts, view=self.view, now=now
-            ):
+            for invited in refill(community, seat.field, version=community.version + 1, view=self.view, now=now):
                 community = self.view.folded(community, invited)
                 events.append(invited)
         return events
@@ -113,12 +107,13 @@ class Reactions:
         now, events = closed.recorded_at, list[Event]()
         for invitation in list(community.invitations.values()):
             if invitation.status in {"invited", "accepted"}:
-                released = MemberReleased(
-                    **envelope(community, community.version + 1, now),
-                    causation_id=closed.id,
-                    expert_id=invitation.expert_id,
-                    seat_field=invitation.seat_field,
+                released = release(
+                    community,
+                    invitation,
                     reason=f"the incident closed ({closed.outcome})",
+                    view=self.view,
+                    now=now,
+                    causation_id=closed.id,
                 )
                 community = self.view.folded(community, released)
                 events.append(released)
@@ -149,7 +144,7 @@ class Reactions:
             disaster_type=opened.disaster_type,
             at=place,
             district_code=district,
-            experts=self.experts,
+            experts=self.view.pool(),
             departments=self.departments,
             load=self.view.load(),
             now=now,
@@ -190,15 +185,15 @@ class Reactions:
                 )
             for rank, ranked in enumerate(seat.invite, start=1):
                 events.append(
-                    MemberInvited(
-                        **common,
-                        originator_version=len(events) + 1,
-                        expert_id=ranked.expert_id,
-                        seat_field=seat.field,
+                    invite(
+                        {**common, "originator_version": len(events) + 1},
+                        ranked,
+                        field=seat.field,
                         rank=rank,
-                        score=score_of(ranked),
-                        expires_at=now + timedelta(minutes=seat.confirm_within_min),
+                        minutes=seat.confirm_within_min,
                         reason=ranked.reason,
+                        view=self.view,
+                        now=now,
                     )
                 )
         # The departments engaged are in CommunityAssembled: an event each would double the writes.

@@ -13,6 +13,7 @@ Errors::
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import datetime
 from importlib.resources import files
 from pathlib import Path
@@ -21,11 +22,13 @@ from zoneinfo import ZoneInfo
 
 import msgspec
 
+from shared.events.community import ContactRef, ExpertProfile, OnCallHours
 from shared.geo import district_by_code
 from shared.taxonomy import DISASTER_TYPES
 
 __all__ = [
     "FIELDS",
+    "Availability",
     "ContactChannel",
     "Department",
     "DepartmentKind",
@@ -33,8 +36,11 @@ __all__ = [
     "Field",
     "OnCallWindow",
     "RegistryError",
+    "check_expert",
+    "expert_from_profile",
     "load_departments",
     "load_experts",
+    "profile_of",
 ]
 
 Field = Literal[
@@ -107,6 +113,17 @@ class OnCallWindow(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
         return False
 
 
+class Availability(msgspec.Struct, frozen=True):
+    """Availability set by hand, over the on-call schedule, until ``until`` (None: until changed)."""
+
+    available: bool
+    until: datetime | None = None
+    reason: str = ""
+
+    def holds_at(self, when: datetime) -> bool:
+        return self.until is None or when < self.until
+
+
 class Expert(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """A disaster expert who can be invited to an incident's community."""
 
@@ -124,14 +141,26 @@ class Expert(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=Tr
     """How many incidents the expert will advise on at once."""
     active: bool = True
     """False for a retired expert, kept so past incidents still resolve the id."""
+    availability: Availability | None = None
 
     def on_call_at(self, when: datetime) -> bool:
-        """Whether one of the expert's windows is open at ``when`` (timezone-aware; read in Korea time)."""
+        """Whether the expert is on call at ``when`` (timezone-aware; read in Korea time): as set by
+        hand while that holds, else when one of their windows is open."""
         if when.tzinfo is None or when.utcoffset() is None:
             msg = "on_call_at needs a timezone-aware datetime"
             raise ValueError(msg)
+        if self.availability is not None and self.availability.holds_at(when):
+            return self.availability.available
         local = when.astimezone(SEOUL_TZ)
         return any(window.covers(local) for window in self.on_call)
+
+    def unavailable_at(self, when: datetime) -> str:
+        """Why the expert cannot be asked at ``when`` (set unavailable by hand), or ``""``."""
+        a = self.availability
+        if a is None or a.available or not a.holds_at(when):
+            return ""
+        until = f" until {a.until.astimezone(SEOUL_TZ):%Y-%m-%d %H:%M} KST" if a.until else ""
+        return f"unavailable{until}" + (f": {a.reason}" if a.reason else "")
 
 
 class Department(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
@@ -203,7 +232,8 @@ def _check_window(label: str, index: int, window: OnCallWindow) -> None:
             raise _fail(label, f"{field}.{name}", f"{value!r} is not HH:MM")
 
 
-def _check_expert(label: str, expert: Expert) -> None:
+def check_expert(label: str, expert: Expert) -> None:
+    """Raise ``RegistryError`` naming ``label`` and the field if ``expert`` is not valid."""
     # The Literal type already refuses an unknown field; this catches a value added to one but not the other.
     for field in expert.fields:
         if field not in FIELDS:
@@ -243,7 +273,7 @@ def load_experts(path: Path | None = None) -> list[Expert]:
     source = str(path) if path is not None else "experts.json"
     experts = _decode(_read(path, "experts.json"), source, "expert", Expert)
     for expert in experts:
-        _check_expert(f"{source}: expert {expert.id!r}", expert)
+        check_expert(f"{source}: expert {expert.id!r}", expert)
     return experts
 
 
@@ -254,3 +284,34 @@ def load_departments(path: Path | None = None) -> list[Department]:
     for department in departments:
         _check_department(f"{source}: department {department.id!r}", department)
     return departments
+
+
+def profile_of(expert: Expert, seal: Callable[[str], str]) -> ExpertProfile:
+    """``expert`` as the registry's events record it, each contact address sealed with ``seal``."""
+    return ExpertProfile(
+        name=expert.name,
+        fields=list(expert.fields),
+        district_code=expert.district_code,
+        lat=expert.lat,
+        lon=expert.lon,
+        languages=list(expert.languages),
+        channels=[ContactRef(c.channel, seal(c.address)) for c in expert.channels],
+        on_call=[OnCallHours(list(w.weekdays), w.start, w.end) for w in expert.on_call],
+        max_concurrent=expert.max_concurrent,
+    )
+
+
+def expert_from_profile(expert_id: str, profile: ExpertProfile) -> Expert:
+    """The expert a recorded profile describes; contact addresses stay sealed."""
+    return Expert(
+        id=expert_id,
+        name=profile.name,
+        fields=profile.fields,  # type: ignore[arg-type]  # checked when it was recorded
+        district_code=profile.district_code,
+        lat=profile.lat,
+        lon=profile.lon,
+        languages=profile.languages,
+        channels=[ContactChannel(c.channel, c.address_sealed) for c in profile.channels],  # type: ignore[arg-type]  # checked when recorded
+        on_call=[OnCallWindow(w.weekdays, w.start, w.end) for w in profile.on_call],
+        max_concurrent=profile.max_concurrent,
+    )

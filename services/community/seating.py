@@ -1,19 +1,27 @@
 """Filling seats: the envelope of a community's next event, a ranked candidate as the events
-record it, and asking the next candidates for a seat (used by reactions and invitations)."""
+record it, inviting and releasing experts, and asking the next candidates for a seat (used by
+reactions, invitations and the pool)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
+from uuid import UUID
 
 from services.community.assembly import Ranked, rank_for_seat
 from services.community.registry import Expert
-from services.community.view import Community, CommunityView
+from services.community.view import Community, CommunityView, Invitation
 from shared.events import Event
-from shared.events.community import CandidateScore, MemberInvited, SeatUnfillable, SkippedCandidate
+from shared.events.community import (
+    CandidateScore,
+    ContactRef,
+    MemberInvited,
+    MemberReleased,
+    SeatUnfillable,
+    SkippedCandidate,
+)
 
-__all__ = ["SEOUL_CENTRE", "envelope", "refill", "score_of"]
+__all__ = ["SEOUL_CENTRE", "contacts_of", "envelope", "invite", "refill", "release", "score_of"]
 
 SEOUL_CENTRE = (37.5665, 126.9780)  # City Hall: where an incident with no known place is ranked from
 
@@ -36,11 +44,65 @@ def envelope(community: Community, version: int, now: datetime) -> dict[str, Any
     }
 
 
-def refill(
-    community: Community, field: str, *, version: int, experts: Sequence[Expert], view: CommunityView, now: datetime
-) -> list[Event]:
+def contacts_of(expert: Expert | None) -> tuple[list[ContactRef], str]:
+    """Where to reach an expert (addresses stay sealed) and the language to write to them in."""
+    if expert is None:
+        return [], "ko"
+    contacts = [ContactRef(c.channel, c.address) for c in expert.channels]
+    return contacts, expert.languages[0] if expert.languages else "ko"
+
+
+def invite(
+    common: dict[str, Any],
+    candidate: Ranked,
+    *,
+    field: str,
+    rank: int,
+    minutes: int,
+    reason: str,
+    view: CommunityView,
+    now: datetime,
+) -> MemberInvited:
+    """The invitation of a ranked candidate, with where broadcast is to send it."""
+    contacts, language = contacts_of(view.experts.get(candidate.expert_id))
+    return MemberInvited(
+        **common,
+        expert_id=candidate.expert_id,
+        seat_field=field,
+        rank=rank,
+        score=score_of(candidate),
+        expires_at=now + timedelta(minutes=minutes),
+        reason=reason,
+        contacts=contacts,
+        language=language,
+    )
+
+
+def release(
+    community: Community,
+    invitation: Invitation,
+    *,
+    reason: str,
+    view: CommunityView,
+    now: datetime,
+    causation_id: UUID | None = None,
+) -> MemberReleased:
+    """An expert's invitation or seat ends; the notice goes where they are reached."""
+    contacts, language = contacts_of(view.experts.get(invitation.expert_id))
+    return MemberReleased(
+        **envelope(community, community.version + 1, now),
+        causation_id=causation_id,
+        expert_id=invitation.expert_id,
+        seat_field=invitation.seat_field,
+        reason=reason,
+        contacts=contacts,
+        language=language,
+    )
+
+
+def refill(community: Community, field: str, *, version: int, view: CommunityView, now: datetime) -> list[Event]:
     """Invite as many new candidates as ``field``'s seat still lacks, ranked afresh among those not
-    yet asked; or report the seat unfillable."""
+    yet asked (from the pool as the view has it now); or report the seat unfillable."""
     seat = next((s for s in community.seats if s.field == field), None)
     if seat is None:
         return []
@@ -50,7 +112,7 @@ def refill(
     ranked, skipped = rank_for_seat(
         field,
         at=community.at or SEOUL_CENTRE,
-        experts=experts,
+        experts=view.pool(),
         load=view.load(),
         excluded=set(community.invitations),
         now=now,
@@ -59,14 +121,15 @@ def refill(
     events: list[Event] = []
     for n, candidate in enumerate(ranked[:lacking]):
         events.append(
-            MemberInvited(
-                **envelope(community, version + len(events), now),
-                expert_id=candidate.expert_id,
-                seat_field=field,
+            invite(
+                envelope(community, version + len(events), now),
+                candidate,
+                field=field,
                 rank=asked + n + 1,
-                score=score_of(candidate),
-                expires_at=now + timedelta(minutes=seat.confirm_within_min),
+                minutes=seat.confirm_within_min,
                 reason=f"next candidate: {candidate.reason}",
+                view=view,
+                now=now,
             )
         )
     if not ranked:

@@ -1,4 +1,5 @@
-"""The community service's current state, folded from its own log: communities and expert load."""
+"""The community service's current state, folded from its own log: communities, the expert pool
+and each expert's load."""
 
 from __future__ import annotations
 
@@ -10,14 +11,21 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 import msgspec
 from eventsourcing.persistence import ApplicationRecorder
 
+from services.community.registry import Availability, Expert, expert_from_profile
 from shared.eventlog.view import LogView
 from shared.events import Event
 from shared.events.community import (
     CommunityAssembled,
     CommunityClosed,
+    ExpertAvailabilityChanged,
+    ExpertChanged,
+    ExpertRegistered,
+    ExpertRetired,
     InvitationAccepted,
     InvitationDeclined,
+    InvitationDelivered,
     InvitationTimedOut,
+    InvitationUndeliverable,
     MemberInvited,
     MemberReleased,
     ReporterJoined,
@@ -25,7 +33,7 @@ from shared.events.community import (
     SeatsChanged,
 )
 
-__all__ = ["Community", "CommunityView", "Invitation", "Seat", "community_id"]
+__all__ = ["Community", "CommunityView", "Invitation", "Seat", "community_id", "expert_stream"]
 
 
 def community_id(incident_id: UUID) -> UUID:
@@ -33,11 +41,18 @@ def community_id(incident_id: UUID) -> UUID:
     return uuid5(NAMESPACE_URL, f"jikimi:community:{incident_id}")
 
 
+def expert_stream(expert_id: str) -> UUID:
+    """An expert's registry entry is a stream of its own."""
+    return uuid5(NAMESPACE_URL, f"jikimi:expert:{expert_id}")
+
+
 class Invitation(msgspec.Struct, frozen=True, kw_only=True):
     expert_id: str
     seat_field: str
     expires_at: datetime
-    status: Literal["invited", "accepted", "declined", "timed_out", "released"] = "invited"
+    status: Literal["invited", "accepted", "declined", "timed_out", "released", "undeliverable"] = "invited"
+    delivered_on: str = ""
+    """The channel the invitation reached the expert on, once broadcast delivered it."""
 
 
 class Seat(msgspec.Struct, frozen=True):
@@ -87,7 +102,7 @@ class Community(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class CommunityView(LogView):
-    """Communities by id, and how many communities each expert is in (their load)."""
+    """Communities by id, the expert pool, and how many communities each expert is in (their load)."""
 
     def __init__(self, recorder: ApplicationRecorder) -> None:
         super().__init__(recorder)
@@ -97,9 +112,24 @@ class CommunityView(LogView):
         with self.lock:
             self.position = 0
             self.communities: dict[UUID, Community] = {}
+            self.experts: dict[str, Expert] = {}
+            self._expert_versions: dict[str, int] = {}
             self._load: Counter[str] = Counter()
 
+    def pool(self) -> list[Expert]:
+        """Every expert ever registered (retired ones included, marked), in id order."""
+        with self.lock:
+            return [self.experts[k] for k in sorted(self.experts)]
+
+    def expert_version(self, expert_id: str) -> int:
+        """The version of the expert's registry stream (0: never registered)."""
+        with self.lock:
+            return self._expert_versions.get(expert_id, 0)
+
     def apply(self, event: Event) -> None:
+        if isinstance(event, ExpertRegistered | ExpertChanged | ExpertRetired | ExpertAvailabilityChanged):
+            self._apply_registry(event)
+            return
         with self.lock:
             current = self.communities.get(event.originator_id)
             if event.originator_version != (current.version if current else 0) + 1:
@@ -112,6 +142,27 @@ class CommunityView(LogView):
                 now = after.invited if not after.closed else frozenset()
                 self._load.update(now - before)
                 self._load.subtract(before - now)
+
+    def _apply_registry(
+        self, event: ExpertRegistered | ExpertChanged | ExpertRetired | ExpertAvailabilityChanged
+    ) -> None:
+        with self.lock:
+            if event.originator_version != self._expert_versions.get(event.expert_id, 0) + 1:
+                return
+            self._expert_versions[event.expert_id] = event.originator_version
+            current = self.experts.get(event.expert_id)
+            if isinstance(event, ExpertRegistered | ExpertChanged):
+                expert = expert_from_profile(event.expert_id, event.profile)
+                if current is not None:
+                    expert = msgspec.structs.replace(expert, active=current.active, availability=current.availability)
+                self.experts[event.expert_id] = expert
+            elif current is None:
+                return
+            elif isinstance(event, ExpertRetired):
+                self.experts[event.expert_id] = msgspec.structs.replace(current, active=False)
+            else:
+                availability = Availability(event.available, event.until, event.reason)
+                self.experts[event.expert_id] = msgspec.structs.replace(current, availability=availability)
 
     @staticmethod
     def folded(community: Community, event: Event) -> Community:
@@ -154,10 +205,17 @@ def _apply(community: Community | None, event: Event) -> Community | None:  # no
         )
     if isinstance(event, CommunityClosed):
         return msgspec.structs.replace(community, closed=True)
+    if isinstance(event, InvitationDelivered):
+        delivered = community.invitations.get(event.expert_id)
+        if delivered is None:
+            return community
+        delivered = msgspec.structs.replace(delivered, delivered_on=event.channel)
+        return msgspec.structs.replace(community, invitations={**community.invitations, event.expert_id: delivered})
     answered = {
         InvitationAccepted: "accepted",
         InvitationDeclined: "declined",
         InvitationTimedOut: "timed_out",
+        InvitationUndeliverable: "undeliverable",
         MemberReleased: "released",
     }
     if type(event) in answered:

@@ -18,12 +18,21 @@ __all__ = [
     "CandidateScore",
     "CommunityAssembled",
     "CommunityClosed",
+    "ContactRef",
+    "ExpertAvailabilityChanged",
+    "ExpertChanged",
+    "ExpertProfile",
+    "ExpertRegistered",
+    "ExpertRetired",
+    "InvitationDelivered",
+    "InvitationUndeliverable",
     "InvitationAccepted",
     "InvitationDeclined",
     "InvitationTimedOut",
     "MemberInvited",
     "MemberReleased",
     "MessagePosted",
+    "OnCallHours",
     "ReporterJoined",
     "ReporterLeft",
     "SeatPlanned",
@@ -88,6 +97,9 @@ class MemberInvited(Event, frozen=True, tag="community.member_invited"):
     score: CandidateScore
     expires_at: datetime
     reason: str = ""
+    contacts: list[ContactRef] = msgspec.field(default_factory=list)
+    """Where broadcast sends the invitation (its link), in the expert's order of preference."""
+    language: str = "ko"
 
 
 class SeatUnfillable(Event, frozen=True, tag="community.seat_unfillable"):
@@ -148,6 +160,9 @@ class MemberReleased(Event, frozen=True, tag="community.member_released"):
     expert_id: str
     seat_field: str
     reason: str = ""
+    contacts: list[ContactRef] = msgspec.field(default_factory=list)
+    """Where broadcast sends the notice, in the expert's order of preference."""
+    language: str = "ko"
 
 
 class CommunityClosed(Event, frozen=True, tag="community.community_closed"):
@@ -164,3 +179,91 @@ class MessagePosted(Event, frozen=True, tag="community.message_posted"):
     lat: float | None = None
     lon: float | None = None
     photo_ref: str = ""
+
+
+# The registry of experts. An expert's stream is the expert (uuid5 of "jikimi:expert:<id>"). Contact
+# addresses are sealed (only broadcast, which delivers, opens them); everything else is in the clear
+# so an analyst can see what the pool looked like when a decision was made.
+
+
+class ContactRef(msgspec.Struct, frozen=True):
+    """One way to reach an expert: a channel and the address on it, sealed."""
+
+    channel: str
+    address_sealed: str
+
+
+class OnCallHours(msgspec.Struct, frozen=True):
+    """A weekly on-call window in Korea time: from ``start`` to ``end`` (HH:MM) on each weekday
+    (0 = Monday); ``end`` before ``start`` runs past midnight, ``end == start`` is 24 hours."""
+
+    weekdays: list[int]
+    start: str
+    end: str
+
+
+class ExpertProfile(msgspec.Struct, frozen=True):
+    name: str
+    fields: list[str]
+    """Fields of expertise, the main one first."""
+    district_code: str
+    lat: float
+    lon: float
+    languages: list[str]
+    channels: list[ContactRef]
+    """In order of preference."""
+    on_call: list[OnCallHours]
+    max_concurrent: int = 2
+
+
+class ExpertRegistered(Event, frozen=True, tag="community.expert_registered"):
+    """An expert joined the pool (``by`` is ``seed:<file>`` for the bundled seed data)."""
+
+    expert_id: str
+    profile: ExpertProfile
+    by: str = ""
+
+
+class ExpertChanged(Event, frozen=True, tag="community.expert_changed"):
+    """An expert's profile was replaced; ``changed`` names the parts that differ."""
+
+    expert_id: str
+    profile: ExpertProfile
+    changed: list[str] = msgspec.field(default_factory=list)
+    by: str = ""
+
+
+class ExpertRetired(Event, frozen=True, tag="community.expert_retired"):
+    """The expert leaves the pool: never invited again; open invitations and seats are released."""
+
+    expert_id: str
+    reason: str = ""
+    by: str = ""
+
+
+class ExpertAvailabilityChanged(Event, frozen=True, tag="community.expert_availability_changed"):
+    """The expert is (un)available beyond their on-call schedule, until ``until`` (None: until
+    changed again). Unavailable experts are skipped, with this reason recorded."""
+
+    expert_id: str
+    available: bool
+    until: datetime | None = None
+    reason: str = ""
+    by: str = ""
+
+
+class InvitationDelivered(Event, frozen=True, tag="community.invitation_delivered"):
+    """Broadcast delivered the invitation (its link) to the expert on ``channel``."""
+
+    expert_id: str
+    channel: str
+    delivery_id: UUID | None = None
+
+
+class InvitationUndeliverable(Event, frozen=True, tag="community.invitation_undeliverable"):
+    """No channel of the expert took the invitation: the seat goes to the next candidate now."""
+
+    expert_id: str
+    seat_field: str
+    error: str = ""
+    delivery_id: UUID | None = None

@@ -18,14 +18,14 @@ from shared.events.community import (
     MemberInvited,
     SeatUnfillable,
 )
-from tests.unit.community.test_reactions import AT, EXPERTS, from_intake, logged, opened, setup
+from tests.unit.community.test_reactions import AT, EXPERTS, PRIVACY, from_intake, logged, opened, setup
 
 
 async def assembled_fire() -> tuple[CommunityService, object, list[MemberInvited]]:
     app, _, consumer = setup()
     incident = opened(kind="fire", severity="moderate")
     await consumer.process([from_intake(incident, 1)])  # type: ignore[list-item]
-    service = CommunityService(app, EXPERTS)
+    service = CommunityService(app, PRIVACY)
     await service.start()
     invited = [e for e in logged(app) if isinstance(e, MemberInvited)]
     return service, incident, invited
@@ -45,7 +45,7 @@ async def test_an_expert_accepts_and_takes_the_seat() -> None:
     service, incident, [invited] = await assembled_fire()
     [accepted] = run(
         service,
-        answer(incident.originator_id, invited.expert_id, accept=True, by="expert:x", reason="", experts=EXPERTS),
+        answer(incident.originator_id, invited.expert_id, accept=True, by="expert:x", reason=""),
         2,
     )
     assert isinstance(accepted, InvitationAccepted)
@@ -57,9 +57,7 @@ async def test_a_decline_invites_the_next_candidate_with_the_reason() -> None:
     service, incident, [first] = await assembled_fire()
     events = run(
         service,
-        answer(
-            incident.originator_id, first.expert_id, accept=False, by="expert:x", reason="off duty", experts=EXPERTS
-        ),
+        answer(incident.originator_id, first.expert_id, accept=False, by="expert:x", reason="off duty"),
         2,
     )
     declined, nxt = events
@@ -74,15 +72,15 @@ async def test_a_decline_invites_the_next_candidate_with_the_reason() -> None:
 
 async def test_an_invitation_answered_twice_lapsed_or_not_sent_is_refused() -> None:
     service, incident, [invited] = await assembled_fire()
-    run(service, answer(incident.originator_id, invited.expert_id, accept=True, by="e", reason="", experts=EXPERTS), 1)
+    run(service, answer(incident.originator_id, invited.expert_id, accept=True, by="e", reason=""), 1)
     with pytest.raises(AnswerError, match="already accepted"):
         run(
             service,
-            answer(incident.originator_id, invited.expert_id, accept=False, by="e", reason="", experts=EXPERTS),
+            answer(incident.originator_id, invited.expert_id, accept=False, by="e", reason=""),
             2,
         )
     with pytest.raises(AnswerError, match="was not invited"):
-        run(service, answer(incident.originator_id, "EXP-999", accept=True, by="e", reason="", experts=EXPERTS), 2)
+        run(service, answer(incident.originator_id, "EXP-999", accept=True, by="e", reason=""), 2)
 
 
 async def test_a_lapsed_invitation_cannot_be_accepted_and_times_out_to_the_next_candidate() -> None:
@@ -90,22 +88,22 @@ async def test_a_lapsed_invitation_cannot_be_accepted_and_times_out_to_the_next_
     with pytest.raises(AnswerError, match="lapsed"):
         run(
             service,
-            answer(incident.originator_id, invited.expert_id, accept=True, by="e", reason="", experts=EXPERTS),
+            answer(incident.originator_id, invited.expert_id, accept=True, by="e", reason=""),
             16,
         )
-    events = run(service, expire_due(EXPERTS), 16)
+    events = run(service, expire_due(), 16)
     assert [type(e).__name__ for e in events] == ["InvitationTimedOut", "MemberInvited"]
     timed_out = events[0]
     assert isinstance(timed_out, InvitationTimedOut)
     assert timed_out.expired_at == invited.expires_at
-    assert run(service, expire_due(EXPERTS), 16) == []  # nothing fires twice
+    assert run(service, expire_due(), 16) == []  # nothing fires twice
 
 
 async def test_a_restarted_service_fires_the_deadlines_that_fell_due_while_it_was_down() -> None:
     service, _, [invited] = await assembled_fire()
-    restarted = CommunityService(service.app, EXPERTS)
+    restarted = CommunityService(service.app, PRIVACY)
     await restarted.start()  # a fresh view, read from the log
-    events = run(restarted, expire_due(EXPERTS), 60)
+    events = run(restarted, expire_due(), 60)
     assert isinstance(events[0], InvitationTimedOut)
     assert events[0].expert_id == invited.expert_id
 
@@ -116,9 +114,7 @@ async def test_when_every_candidate_declined_the_seat_is_reported_unfillable() -
     current, minute = invited.expert_id, 1.0
     unfillable: list[Event] = []
     for _ in range(len(fire_experts) + 1):
-        events = run(
-            service, answer(incident.originator_id, current, accept=False, by="e", reason="no", experts=EXPERTS), minute
-        )
+        events = run(service, answer(incident.originator_id, current, accept=False, by="e", reason="no"), minute)
         minute += 0.5
         following = [e for e in events if isinstance(e, MemberInvited)]
         unfillable = [e for e in events if isinstance(e, SeatUnfillable)]

@@ -9,6 +9,7 @@ import msgspec
 
 from services.community.application import CommunityApplication
 from services.community.policy import load_policy
+from services.community.pool import seed
 from services.community.reactions import Reactions
 from services.community.registry import FIELDS, load_departments, load_experts
 from services.community.view import CommunityView, community_id
@@ -23,6 +24,7 @@ from shared.events.community import (
     SeatUnfillable,
 )
 from shared.events.intake import IncidentOpened, ReportLinked, ReportUnlinked
+from shared.privacy import Privacy
 from tests.unit.fakes import FakeJetStream, FakeMsg
 
 EXPERTS, DEPARTMENTS = load_experts(), load_departments()
@@ -33,15 +35,25 @@ AT = datetime(2026, 11, 25, 5, 0, tzinfo=UTC)
 MAPO = GeoPoint(37.5594, 126.9081)
 
 
+PRIVACY = Privacy(b"community-unit-test-secret-0123456789")
+
+
+def seeded(app: CommunityApplication) -> None:
+    """The bundled pool registered in ``app``'s log, as the service does when it starts."""
+    view = CommunityView(app.recorder)
+    app.record(*seed(EXPERTS, PRIVACY.seal, source="experts.json")(view, AT).events)
+
+
 def setup() -> tuple[CommunityApplication, CommunityView, StreamConsumer]:
     app = CommunityApplication()
+    seeded(app)
     view = CommunityView(app.recorder)
     consumer = StreamConsumer(
         app,
         FakeJetStream(),
         name="incidents",
         subjects=["jikimi.intake.>"],  # type: ignore[arg-type]
-        handler=Reactions(view, EXPERTS, DEPARTMENTS, POLICY).handle,
+        handler=Reactions(view, DEPARTMENTS, POLICY).handle,
         stream="JIKIMI",
         state=view,
     )

@@ -107,8 +107,7 @@ def _differences(before: Expert, after: Expert, unseal: Unseal) -> list[str]:
     new = msgspec.structs.asdict(after)
     parts = ("name", "fields", "district_code", "lat", "lon", "languages", "on_call", "max_concurrent")
     changed = [k for k in parts if old[k] != new[k]]
-    old_contacts = [(c.channel, unseal(c.address)) for c in before.channels]
-    if old_contacts != [(c.channel, c.address) for c in after.channels]:
+    if [unseal(c.address) for c in before.channels] != [f"{c.channel}:{c.address}" for c in after.channels]:
         changed.append("channels")
     return changed
 

@@ -194,6 +194,7 @@ class Reactions:
                         reason=ranked.reason,
                         view=self.view,
                         now=now,
+                        incident=(opened.disaster_type, opened.severity, district),
                     )
                 )
         # The departments engaged are in CommunityAssembled: an event each would double the writes.

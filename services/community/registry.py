@@ -22,7 +22,8 @@ from zoneinfo import ZoneInfo
 
 import msgspec
 
-from shared.events.community import ContactRef, ExpertProfile, OnCallHours
+from shared.events.common import ContactRef
+from shared.events.community import ExpertProfile, OnCallHours
 from shared.geo import district_by_code
 from shared.taxonomy import DISASTER_TYPES
 
@@ -287,7 +288,7 @@ def load_departments(path: Path | None = None) -> list[Department]:
 
 
 def profile_of(expert: Expert, seal: Callable[[str], str]) -> ExpertProfile:
-    """``expert`` as the registry's events record it, each contact address sealed with ``seal``."""
+    """``expert`` as the registry's events record it, each contact sealed (``channel:address``) with ``seal``."""
     return ExpertProfile(
         name=expert.name,
         fields=list(expert.fields),
@@ -295,7 +296,7 @@ def profile_of(expert: Expert, seal: Callable[[str], str]) -> ExpertProfile:
         lat=expert.lat,
         lon=expert.lon,
         languages=list(expert.languages),
-        channels=[ContactRef(c.channel, seal(c.address)) for c in expert.channels],
+        channels=[ContactRef(c.channel, seal(f"{c.channel}:{c.address}")) for c in expert.channels],
         on_call=[OnCallHours(list(w.weekdays), w.start, w.end) for w in expert.on_call],
         max_concurrent=expert.max_concurrent,
     )

@@ -12,9 +12,9 @@ from services.community.assembly import Ranked, rank_for_seat
 from services.community.registry import Expert
 from services.community.view import Community, CommunityView, Invitation
 from shared.events import Event
+from shared.events.common import ContactRef
 from shared.events.community import (
     CandidateScore,
-    ContactRef,
     MemberInvited,
     MemberReleased,
     SeatUnfillable,
@@ -62,9 +62,12 @@ def invite(
     reason: str,
     view: CommunityView,
     now: datetime,
+    incident: tuple[str, str, str | None],
 ) -> MemberInvited:
-    """The invitation of a ranked candidate, with where broadcast is to send it."""
+    """The invitation of a ranked candidate, with where broadcast is to send it and what the
+    incident is (``incident``: disaster type, severity, district code) for the message."""
     contacts, language = contacts_of(view.experts.get(candidate.expert_id))
+    disaster_type, severity, district_code = incident
     return MemberInvited(
         **common,
         expert_id=candidate.expert_id,
@@ -75,6 +78,9 @@ def invite(
         reason=reason,
         contacts=contacts,
         language=language,
+        disaster_type=disaster_type,
+        severity=severity,
+        district_code=district_code,
     )
 
 
@@ -130,6 +136,7 @@ def refill(community: Community, field: str, *, version: int, view: CommunityVie
                 reason=f"next candidate: {candidate.reason}",
                 view=view,
                 now=now,
+                incident=(community.disaster_type, community.severity, community.district_code),
             )
         )
     if not ranked:

@@ -9,7 +9,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
+import msgspec
+
 from shared.events.base import Event
+from shared.events.common import ContactRef
 
 __all__ = ["DeliveryAttempted", "DeliveryDelivered", "DeliveryFailed", "DeliveryRequested"]
 
@@ -23,6 +26,11 @@ class DeliveryRequested(Event, frozen=True, tag="broadcast.delivery_requested"):
     text: str
     address_sealed: str = ""
     language: str = "ko"
+    alternates: list[ContactRef] = msgspec.field(default_factory=list)
+    """Other channels to fall back to, in order, when ``channel`` fails for good."""
+    link_until: datetime | None = None
+    """The message carries a link (an invitation's, a room's) minted when sent, valid until then;
+    the text holds ``{link}`` where it goes. No link is ever stored in an event."""
 
 
 class DeliveryAttempted(Event, frozen=True, tag="broadcast.delivery_attempted"):
@@ -31,11 +39,14 @@ class DeliveryAttempted(Event, frozen=True, tag="broadcast.delivery_attempted"):
 
 
 class DeliveryDelivered(Event, frozen=True, tag="broadcast.delivery_delivered"):
-    """The channel accepted the message (``provider_id`` is its own id for it, if it gave one)."""
+    """The channel accepted the message (``provider_id`` is its own id for it, if it gave one).
+    ``kind`` and ``recipient`` repeat the request's, so the service that asked can tell."""
 
     attempt: int
     channel: str
     provider_id: str = ""
+    kind: str = ""
+    recipient: str = ""
 
 
 class DeliveryFailed(Event, frozen=True, tag="broadcast.delivery_failed"):
@@ -45,3 +56,12 @@ class DeliveryFailed(Event, frozen=True, tag="broadcast.delivery_failed"):
     channel: str
     error: str
     retry_at: datetime | None = None
+    next_channel: str = ""
+    """Set when the delivery goes on on the next of the request's alternates (from ``retry_at``)."""
+    kind: str = ""
+    recipient: str = ""
+
+    @property
+    def final(self) -> bool:
+        """No attempt follows: the message did not reach the recipient on any channel."""
+        return self.retry_at is None and not self.next_channel

@@ -6,7 +6,7 @@ from typing import Literal
 
 import msgspec
 
-__all__ = ["Actor", "Attachment", "GeoPoint", "Location"]
+__all__ = ["Actor", "Attachment", "ContactRef", "GeoPoint", "Location"]
 
 
 class Actor(msgspec.Struct, frozen=True, gc=False):
@@ -42,3 +42,10 @@ class Attachment(msgspec.Struct, frozen=True, gc=False):
     width: int | None = None
     height: int | None = None
     size_bytes: int | None = None
+
+
+class ContactRef(msgspec.Struct, frozen=True, gc=False):
+    """One way to reach someone: a channel, and ``channel:address`` sealed (only broadcast opens it)."""
+
+    channel: str
+    address_sealed: str

@@ -13,6 +13,7 @@ from uuid import UUID
 import msgspec
 
 from shared.events.base import Event
+from shared.events.common import ContactRef
 
 __all__ = [
     "CandidateScore",
@@ -24,11 +25,11 @@ __all__ = [
     "ExpertProfile",
     "ExpertRegistered",
     "ExpertRetired",
-    "InvitationDelivered",
-    "InvitationUndeliverable",
     "InvitationAccepted",
     "InvitationDeclined",
+    "InvitationDelivered",
     "InvitationTimedOut",
+    "InvitationUndeliverable",
     "MemberInvited",
     "MemberReleased",
     "MessagePosted",
@@ -100,6 +101,9 @@ class MemberInvited(Event, frozen=True, tag="community.member_invited"):
     contacts: list[ContactRef] = msgspec.field(default_factory=list)
     """Where broadcast sends the invitation (its link), in the expert's order of preference."""
     language: str = "ko"
+    disaster_type: str = ""
+    severity: str = ""
+    district_code: str | None = None
 
 
 class SeatUnfillable(Event, frozen=True, tag="community.seat_unfillable"):
@@ -184,13 +188,6 @@ class MessagePosted(Event, frozen=True, tag="community.message_posted"):
 # The registry of experts. An expert's stream is the expert (uuid5 of "jikimi:expert:<id>"). Contact
 # addresses are sealed (only broadcast, which delivers, opens them); everything else is in the clear
 # so an analyst can see what the pool looked like when a decision was made.
-
-
-class ContactRef(msgspec.Struct, frozen=True):
-    """One way to reach an expert: a channel and the address on it, sealed."""
-
-    channel: str
-    address_sealed: str
 
 
 class OnCallHours(msgspec.Struct, frozen=True):

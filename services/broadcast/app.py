@@ -9,7 +9,9 @@ from litestar import Litestar
 
 from services.broadcast.application import BroadcastApplication
 from services.broadcast.channels import ChannelConfig, adapters_from
-from services.broadcast.deliveries import DeliveryView, Sender, request_reporter_notice
+from services.broadcast.deliveries import DeliveryView, Links, Sender, request_reporter_notice
+from services.broadcast.requests import CommunityRequests, operator_contacts
+from shared.events.community import MemberInvited, MemberReleased, SeatUnfillable
 from shared.events.intake import ReporterNoticeQueued
 from shared.privacy import Privacy
 from shared.probes import echo_probe, probe_subjects
@@ -25,6 +27,8 @@ def create_app() -> Litestar:
     """The broadcast service, configured from the environment."""
     settings = ServiceSettings.from_env("broadcast")
     channels = ChannelConfig.from_env()
+    privacy = Privacy(settings.secret_key)
+    requests = CommunityRequests(operator_contacts(privacy))
 
     def runtime() -> ServiceRuntime:
         runtime = ServiceRuntime.from_env(BroadcastApplication)
@@ -33,12 +37,18 @@ def create_app() -> Litestar:
         async def send_deliveries(stop: asyncio.Event) -> None:
             async with httpx.AsyncClient(timeout=10.0) as client:
                 sender = Sender(
-                    runtime.application, view, adapters_from(channels, client), Privacy(settings.secret_key)
+                    runtime.application,
+                    view,
+                    adapters_from(channels, client),
+                    privacy,
+                    links=Links.from_env(settings.secret_key),
                 )
                 await sender.run(stop)
 
         notices = f"jikimi.intake.{ReporterNoticeQueued.event_name()}"
         runtime.consumers.append(ConsumerSpec("reporter-notices", [notices], request_reporter_notice))
+        community = [f"jikimi.community.{e.event_name()}" for e in (MemberInvited, MemberReleased, SeatUnfillable)]
+        runtime.consumers.append(ConsumerSpec("community-requests", community, requests.handle))
         runtime.consumers.append(ConsumerSpec("probes", probe_subjects("broadcast", SERVICES), echo_probe("broadcast")))
         runtime.loops.append(("sender", send_deliveries))
         runtime.state["deliveries"] = view

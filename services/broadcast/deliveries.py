@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid5
@@ -26,9 +28,11 @@ from shared.eventlog.view import LogView
 from shared.events import Event, utc_now
 from shared.events.broadcast import DeliveryAttempted, DeliveryDelivered, DeliveryFailed, DeliveryRequested
 from shared.events.intake import ReporterNoticeQueued
+from shared.links import invitation_token, room_token
 from shared.privacy import Privacy, UnsealError
+from shared.settings import DEFAULT_PORTS
 
-__all__ = ["DeliveryView", "Sender", "request_reporter_notice"]
+__all__ = ["DeliveryView", "Links", "Sender", "request_reporter_notice"]
 
 log = structlog.get_logger()
 
@@ -76,8 +80,43 @@ class DeliveryView(LogView):
         return sorted(ready, key=lambda d: d.due_at)[:limit]
 
 
+class LinkLapsedError(DeliveryError):
+    """Raised when a message's link lapsed before it could be sent: no channel can help."""
+
+
+@dataclass(frozen=True)
+class Links:
+    """Mints the link a message carries when it is sent (a link is never stored): an expert's
+    invitation, a reporter's room. ``base_url`` is where community's link routes are reached."""
+
+    key: bytes = field(repr=False)
+    base_url: str
+
+    @classmethod
+    def from_env(cls, key: bytes) -> Links:
+        default = f"http://127.0.0.1:{os.environ.get('JIKIMI_COMMUNITY_PORT', DEFAULT_PORTS['community'])}"
+        return cls(key, os.environ.get("JIKIMI_PUBLIC_URL", default).rstrip("/"))
+
+    def text_of(self, delivery: Delivery, now: datetime) -> str:
+        """The message as sent: ``{link}`` replaced by a fresh link; DeliveryError once it lapsed."""
+        if delivery.link_until is None or delivery.incident_id is None:
+            return delivery.text
+        if now >= delivery.link_until:
+            raise LinkLapsedError("the link lapsed before the message could be sent", retryable=False)
+        if delivery.kind == "invitation":
+            token = invitation_token(
+                self.key, delivery.incident_id, delivery.recipient, expires_at=delivery.link_until, now=now
+            )
+            path = f"/invitations/{token}"
+        else:
+            ttl = max(1, int((delivery.link_until - now).total_seconds()))
+            path = f"/rooms/{room_token(self.key, delivery.incident_id, delivery.recipient, now=now, ttl_s=ttl)}"
+        return delivery.text.replace("{link}", f"{self.base_url}{path}")
+
+
 class Sender:
-    """Sends what is due, a batch at a time, recording each attempt and its end."""
+    """Sends what is due, a batch at a time, recording each attempt and its end; a channel that
+    failed for good hands the delivery to the next of its alternates."""
 
     def __init__(
         self,
@@ -87,10 +126,12 @@ class Sender:
         privacy: Privacy,
         policy: RetryPolicy | None = None,
         *,
+        links: Links | None = None,
         poll_s: float = 0.25,
         batch: int = 100,
     ) -> None:
         self.app, self.view, self.adapters, self.privacy = app, view, adapters, privacy
+        self.links = links
         self.policy = policy or RetryPolicy()
         self._poll_s, self._batch = poll_s, batch
 
@@ -135,24 +176,34 @@ class Sender:
             "causation_id": attempt.id,
             "attempt": attempt.attempt,
             "channel": delivery.channel,
+            "kind": delivery.kind,
+            "recipient": delivery.recipient,
         }
         try:
             channel, _, address = self.privacy.unseal(delivery.address_sealed).partition(":")
             adapter = self.adapters.get(channel)
             if adapter is None:
                 raise DeliveryError(f"channel {channel!r} is not configured", retryable=False)
-            provider_id = await adapter.send(address, delivery.text, delivery_id=delivery.id)
+            text = self.links.text_of(delivery, utc_now()) if self.links else delivery.text
+            provider_id = await adapter.send(address, text, delivery_id=delivery.id)
         except UnsealError:
             return self._failed(delivery, envelope, "the address cannot be unsealed", retryable=False)
         except DeliveryError as e:
-            return self._failed(delivery, envelope, str(e), retryable=e.retryable)
+            reroutable = not isinstance(e, LinkLapsedError)
+            return self._failed(delivery, envelope, str(e), retryable=e.retryable, reroutable=reroutable)
         log.info("delivered", delivery_id=str(delivery.id), channel=delivery.channel, attempt=attempt.attempt)
         return DeliveryDelivered(**envelope, provider_id=provider_id)
 
-    def _failed(self, delivery: Delivery, envelope: dict[str, Any], error: str, *, retryable: bool) -> Event:
+    def _failed(
+        self, delivery: Delivery, envelope: dict[str, Any], error: str, *, retryable: bool, reroutable: bool = True
+    ) -> Event:
         attempt: int = envelope["attempt"]
         final = not retryable or attempt >= self.policy.max_attempts
         retry_at = None if final else utc_now() + self.policy.delay(delivery.id, attempt)
+        if final and reroutable and delivery.alternates:
+            following = delivery.alternates[0].channel
+            log.warning("delivery_rerouted", delivery_id=str(delivery.id), channel=delivery.channel, to=following)
+            return DeliveryFailed(**envelope, error=error, retry_at=utc_now(), next_channel=following)
         log.warning(
             "delivery_failed",
             delivery_id=str(delivery.id),

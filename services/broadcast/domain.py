@@ -2,7 +2,8 @@
 
 A delivery is pending until it is delivered or has failed for good. Each failed attempt is
 retried after an exponential backoff with jitter, up to ``max_attempts``; the jitter is drawn
-from the delivery's own id, so replaying the log gives the same schedule.
+from the delivery's own id, so replaying the log gives the same schedule. When a channel fails
+for good and the request named alternates, the delivery goes on on the next one, from attempt 1.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import msgspec
 
 from shared.events import Event
 from shared.events.broadcast import DeliveryAttempted, DeliveryDelivered, DeliveryFailed, DeliveryRequested
+from shared.events.common import ContactRef
 
 __all__ = ["Delivery", "RetryPolicy", "apply_delivery"]
 
@@ -43,6 +45,9 @@ class Delivery(msgspec.Struct, frozen=True, kw_only=True):
     address_sealed: str
     requested_at: datetime
     incident_id: UUID | None = None
+    language: str = "ko"
+    alternates: tuple[ContactRef, ...] = ()
+    link_until: datetime | None = None
     attempts: int = 0
     status: Literal["pending", "delivered", "failed"] = "pending"
     due_at: datetime
@@ -67,11 +72,27 @@ def apply_delivery(delivery: Delivery | None, event: Event) -> Delivery | None:
                 address_sealed=event.address_sealed,
                 requested_at=event.occurred_at,
                 due_at=event.occurred_at,
+                incident_id=event.incident_id,
+                language=event.language,
+                alternates=tuple(event.alternates),
+                link_until=event.link_until,
             )
         case DeliveryAttempted() if delivery is not None:
             return msgspec.structs.replace(delivery, version=event.originator_version, attempts=event.attempt)
         case DeliveryDelivered() if delivery is not None:
             return msgspec.structs.replace(delivery, version=event.originator_version, status="delivered")
+        case DeliveryFailed(next_channel=str(channel)) if delivery is not None and channel and delivery.alternates:
+            following, *rest = delivery.alternates
+            return msgspec.structs.replace(
+                delivery,
+                version=event.originator_version,
+                channel=following.channel,
+                address_sealed=following.address_sealed,
+                alternates=tuple(rest),
+                attempts=0,
+                due_at=event.retry_at or delivery.due_at,
+                last_error=event.error,
+            )
         case DeliveryFailed() if delivery is not None:
             status: Literal["pending", "failed"] = "pending" if event.retry_at is not None else "failed"
             return msgspec.structs.replace(

@@ -2,8 +2,10 @@
 
 An incident opened → its community is assembled (seats ranked and invited, departments
 engaged, unfillable seats reported); a report linked → its reporter joins (when the plan says
-reporters join); unlinked → leaves. Decisions take their time from the upstream event's
-``recorded_at``, never the clock, so replaying the log reproduces them.
+reporters join); unlinked → leaves. Broadcast's receipts for invitations mark them delivered,
+or, when no channel reached the expert, pass the seat to the next candidate. Decisions take
+their time from the upstream event's ``recorded_at``, never the clock, so replaying the log
+reproduces them.
 """
 
 from __future__ import annotations
@@ -18,9 +20,12 @@ from services.community.seating import SEOUL_CENTRE, envelope, invite, refill, r
 from services.community.view import CommunityView, community_id
 from shared import geo
 from shared.events import Event
+from shared.events.broadcast import DeliveryDelivered, DeliveryFailed
 from shared.events.community import (
     CommunityAssembled,
     CommunityClosed,
+    InvitationDelivered,
+    InvitationUndeliverable,
     ReporterJoined,
     ReporterLeft,
     SeatPlanned,
@@ -59,7 +64,38 @@ class Reactions:
             return self._follow(event, None, event.severity, f"escalated: {event.reason}")
         if isinstance(event, IncidentClosed):
             return self._close(event)
+        if isinstance(event, DeliveryDelivered | DeliveryFailed) and event.kind == "invitation":
+            return self._receipt(event)
         return ()
+
+    def _receipt(self, event: DeliveryDelivered | DeliveryFailed) -> list[Event]:
+        """Broadcast says how an invitation went: delivered (the seat shows it), or reached the
+        expert on no channel (the seat goes to the next candidate now, not at the deadline)."""
+        if event.incident_id is None or (isinstance(event, DeliveryFailed) and not event.final):
+            return []
+        community = self.view.communities.get(community_id(event.incident_id))
+        invitation = community.invitations.get(event.recipient) if community else None
+        if community is None or invitation is None or invitation.status != "invited" or community.closed:
+            return []
+        common = {**envelope(community, community.version + 1, event.recorded_at), "causation_id": event.id}
+        if isinstance(event, DeliveryDelivered):
+            if invitation.delivered_on:
+                return []
+            return [
+                InvitationDelivered(
+                    **common, expert_id=event.recipient, channel=event.channel, delivery_id=event.originator_id
+                )
+            ]
+        lost = InvitationUndeliverable(
+            **common,
+            expert_id=event.recipient,
+            seat_field=invitation.seat_field,
+            error=event.error,
+            delivery_id=event.originator_id,
+        )
+        after = self.view.folded(community, lost)
+        now = event.recorded_at
+        return [lost, *refill(after, invitation.seat_field, version=after.version + 1, view=self.view, now=now)]
 
     def _follow(self, event: Event, disaster_type: str | None, severity: str, why: str) -> list[Event]:
         """The incident changed: seats follow the new plan; members no longer needed are released."""

@@ -7,8 +7,8 @@ from uuid import uuid4
 
 import pytest
 
-from shared.links import InvalidTokenError, invitation_token, read_invitation_token, read_room_token, room_token
 from shared.auth import Role, issue_token
+from shared.links import InvalidTokenError, invitation_token, read_invitation_token, read_room_token, room_token
 
 KEY = b"links-test-secret-key-0123456789abcdef"
 

@@ -8,12 +8,13 @@ from litestar import Litestar
 from litestar.datastructures import State
 from litestar.di import Provide
 
-from services.community.api import CommunityController, InvitationLinkController, RoomController
+from services.community.api import CommunityController, InvitationLinkController, RoomController, RoomLinkController
 from services.community.application import CommunityApplication, CommunityService
 from services.community.invitations import AnswerError, CommunityNotFoundError
 from services.community.policy import load_policy
 from services.community.reactions import Reactions
 from services.community.registry import FIELDS, load_departments, load_experts
+from services.community.room_stream import RoomWatch
 from services.community.view import CommunityView
 from shared.events.intake import (
     IncidentClosed,
@@ -72,12 +73,17 @@ def create_app() -> Litestar:
         runtime.loops.append(("invitations", service.run))
         runtime.state["communities"] = view
         runtime.state["community"] = service
+        assert runtime.database is not None
+        rooms = RoomWatch(runtime.application, service.view, database_url=runtime.database.url)
+        runtime.starting.append(rooms.start)
+        runtime.loops.append(("rooms", rooms.run))
+        runtime.state["rooms"] = rooms
         return runtime
 
     return create_service_app(
         "community",
         runtime,
-        [CommunityController, InvitationLinkController, RoomController],
+        [CommunityController, InvitationLinkController, RoomController, RoomLinkController],
         domain_errors={CommunityNotFoundError: 404, AnswerError: 409},
         description="Each incident's emergency community: experts, reporters, departments.",
         dependencies={"community": Provide(_service, sync_to_thread=False)},

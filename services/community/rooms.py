@@ -11,7 +11,10 @@ from shared.eventlog.application import ServiceApplication
 from shared.events import CODEC, Event
 from shared.events.community import MessagePosted
 
-__all__ = ["history", "post_message", "room_id"]
+__all__ = ["PAGE", "history", "post_message", "room_id"]
+
+PAGE = 200
+"""The most messages ``history`` returns at once."""
 
 
 def room_id(incident_id: UUID) -> UUID:
@@ -41,7 +44,7 @@ def post_message(app: ServiceApplication, incident_id: UUID, *, author: str, **c
     raise IntegrityError("the room is too busy; try again")
 
 
-def history(app: ServiceApplication, incident_id: UUID, *, after: int = 0, limit: int = 200) -> list[Event]:
+def history(app: ServiceApplication, incident_id: UUID, *, after: int = 0, limit: int = PAGE) -> list[Event]:
     """The room's messages after number ``after`` (its version), oldest first."""
     stored = app.recorder.select_events(room_id(incident_id), gt=after or None, limit=limit)
     return [CODEC.decode(s.state) for s in stored]

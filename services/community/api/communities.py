@@ -2,28 +2,24 @@
 
 from __future__ import annotations
 
-import asyncio
 from datetime import datetime
 from typing import Annotated, Any
 from uuid import UUID
 
 import msgspec
 from litestar import Controller, Request, get, post
-from litestar.exceptions import NotAuthorizedException, PermissionDeniedException, ValidationException
-from litestar.params import Parameter
-from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
+from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
+from litestar.status_codes import HTTP_200_OK
 
 from services.community.application import CommunityService
 from services.community.invitations import CommunityNotFoundError
-from shared.links import InvalidTokenError, invitation_token, read_invitation_token
-from services.community.rooms import history, post_message
 from services.community.view import Community
 from shared.auth import Claims, Role
 from shared.events import utc_now
-from shared.events.community import MessagePosted
+from shared.links import InvalidTokenError, invitation_token, read_invitation_token
 from shared.webauth import requires
 
-__all__ = ["CommunityController", "InvitationLinkController", "RoomController"]
+__all__ = ["CommunityController", "CommunityOut", "InvitationLinkController"]
 
 
 class SeatOut(msgspec.Struct, frozen=True):
@@ -198,70 +194,3 @@ class InvitationLinkController(Controller):
             incident_id, expert_id, accept=False, by=f"link:{expert_id}", reason=data.reason
         )
         return CommunityOut.of(changed)
-
-
-class MessageIn(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
-    text: Annotated[str, msgspec.Meta(max_length=4000)] = ""
-    lat: Annotated[float, msgspec.Meta(ge=33, le=39)] | None = None
-    lon: Annotated[float, msgspec.Meta(ge=124, le=132)] | None = None
-    photo_ref: Annotated[str, msgspec.Meta(max_length=500)] = ""
-
-
-class MessageOut(msgspec.Struct, frozen=True):
-    number: int
-    author: str
-    at: datetime
-    text: str
-    lat: float | None
-    lon: float | None
-    photo_ref: str
-
-
-async def _member_of(service: CommunityService, incident_id: UUID, claims: Claims) -> Community:
-    found = await _community(service, incident_id)
-    if not found.admits(claims.role.value, claims.sub):
-        raise PermissionDeniedException("only this incident's operators, members and departments are in its room")
-    return found
-
-
-class RoomController(Controller):
-    path = "/communities/{incident_id:uuid}/room"
-    tags = ["rooms"]
-    guards = [requires(Role.OPERATOR, Role.EXPERT, Role.DEPARTMENT)]
-
-    @get("/messages", operation_id="listRoomMessages", summary="The room's messages, oldest first")
-    async def messages(
-        self, incident_id: UUID, community: CommunityService, claims: Claims, after: Annotated[int, Parameter(ge=0)] = 0
-    ) -> list[MessageOut]:
-        await _member_of(community, incident_id, claims)
-        events = await asyncio.to_thread(history, community.app, incident_id, after=after)
-        return [
-            MessageOut(e.originator_version, e.author, e.recorded_at, e.text, e.lat, e.lon, e.photo_ref)
-            for e in events
-            if isinstance(e, MessagePosted)
-        ]
-
-    @post("/messages", operation_id="postRoomMessage", status_code=HTTP_201_CREATED)
-    async def post(self, incident_id: UUID, data: MessageIn, community: CommunityService, claims: Claims) -> MessageOut:
-        await _member_of(community, incident_id, claims)
-        if not (data.text.strip() or data.photo_ref or (data.lat is not None and data.lon is not None)):
-            raise ValidationException("text: a message needs text, a place (lat and lon) or a photo")
-        posted = await asyncio.to_thread(
-            post_message,
-            community.app,
-            incident_id,
-            author=f"{claims.role}:{claims.sub}",
-            text=data.text,
-            lat=data.lat,
-            lon=data.lon,
-            photo_ref=data.photo_ref,
-        )
-        return MessageOut(
-            posted.originator_version,
-            posted.author,
-            posted.recorded_at,
-            posted.text,
-            posted.lat,
-            posted.lon,
-            posted.photo_ref,
-        )

@@ -34,7 +34,16 @@ from shared.events.community import (
     ExpertRetired,
 )
 
-__all__ = ["ExpertNotFoundError", "PoolConflictError", "change", "register", "retire", "seed", "set_availability"]
+__all__ = [
+    "ExpertNotFoundError",
+    "PoolConflictError",
+    "change",
+    "clear_availability",
+    "register",
+    "retire",
+    "seed",
+    "set_availability",
+]
 
 Seal = Callable[[str], str]
 Unseal = Callable[[str], str]
@@ -172,6 +181,27 @@ def set_availability(expert_id: str, *, available: bool, until: datetime | None,
             return Changed([changed])
         why = f"marked unavailable: {reason}" if reason else "marked unavailable"
         return Changed([changed, *_release(view, expert_id, now, reason=why)])
+
+    return command
+
+
+def clear_availability(expert_id: str, *, by: str) -> Command:
+    """Back to the on-call schedule: whatever was set by hand ends now."""
+
+    def command(view: CommunityView, now: datetime) -> Changed:
+        expert = _existing(view, expert_id)
+        if expert.availability is None or not expert.availability.holds_at(now):
+            return Changed([])
+        cleared = ExpertAvailabilityChanged(
+            **_next(view, expert_id),
+            occurred_at=now,
+            expert_id=expert_id,
+            available=True,
+            until=now,
+            reason="back to the on-call schedule",
+            by=by,
+        )
+        return Changed([cleared])
 
     return command
 

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Annotated
 
 import msgspec
-from litestar import Controller, get, post, put
+from litestar import Controller, delete, get, post, put
 from litestar.exceptions import PermissionDeniedException
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
@@ -171,4 +171,17 @@ class ExpertController(Controller):
             expert_id, available=data.available, until=until, reason=data.reason, by=_by(claims)
         )
         await community.change_pool(command)
+        return _out(community, expert_id)
+
+    @delete(
+        "/{expert_id:str}/availability",
+        operation_id="clearExpertAvailability",
+        guards=[requires(Role.OPERATOR, Role.EXPERT)],
+        status_code=HTTP_200_OK,
+        summary="Back to the on-call schedule (operators; an expert for themselves)",
+    )
+    async def clear_availability(self, expert_id: str, community: CommunityService, claims: Claims) -> ExpertOut:
+        if claims.role == Role.EXPERT and claims.sub != expert_id:
+            raise PermissionDeniedException("an expert sets only their own availability")
+        await community.change_pool(pool.clear_availability(expert_id, by=_by(claims)))
         return _out(community, expert_id)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import msgspec
 import pytest
 
 from services.community.invitations import answer
@@ -12,6 +13,7 @@ from services.community.pool import (
     ExpertNotFoundError,
     PoolConflictError,
     change,
+    clear_availability,
     register,
     retire,
     seed,
@@ -150,3 +152,17 @@ def _as_dict(expert: object) -> dict[str, object]:
     import msgspec
 
     return msgspec.structs.asdict(expert)  # type: ignore[arg-type]
+
+
+async def test_clearing_availability_goes_back_to_the_schedule() -> None:
+    service, _, [invited] = await assembled_fire()
+    run(service, set_availability(invited.expert_id, available=True, until=None, reason="on call tonight", by="e"), 1)
+    assert service.view.experts[invited.expert_id].on_call_at(AT + timedelta(days=3, hours=12))  # a Saturday night
+    [cleared] = run(service, clear_availability(invited.expert_id, by="e"), 2)
+    assert isinstance(cleared, ExpertAvailabilityChanged)
+    expert = service.view.experts[invited.expert_id]
+    schedule_only = msgspec.structs.replace(expert, availability=None)
+    for hours in range(0, 24 * 7, 5):
+        when = AT + timedelta(hours=hours, minutes=3)
+        assert expert.on_call_at(when) == schedule_only.on_call_at(when)
+    assert run(service, clear_availability(invited.expert_id, by="e"), 3) == []  # nothing left to clear

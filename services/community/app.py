@@ -8,14 +8,22 @@ from litestar import Litestar
 from litestar.datastructures import State
 from litestar.di import Provide
 
-from services.community.api import CommunityController, InvitationLinkController, RoomController, RoomLinkController
+from services.community.api import (
+    CommunityController,
+    ExpertController,
+    InvitationLinkController,
+    RoomController,
+    RoomLinkController,
+)
 from services.community.application import CommunityApplication, CommunityService
 from services.community.invitations import AnswerError, CommunityNotFoundError
 from services.community.policy import load_policy
+from services.community.pool import ExpertNotFoundError, PoolConflictError
 from services.community.reactions import Reactions
-from services.community.registry import FIELDS, load_departments, load_experts
+from services.community.registry import FIELDS, RegistryError, load_departments, load_experts
 from services.community.room_stream import RoomWatch
 from services.community.view import CommunityView
+from shared.events.broadcast import DeliveryDelivered, DeliveryFailed
 from shared.events.intake import (
     IncidentClosed,
     IncidentEscalated,
@@ -24,9 +32,11 @@ from shared.events.intake import (
     ReportLinked,
     ReportUnlinked,
 )
+from shared.privacy import Privacy
 from shared.probes import echo_probe, probe_subjects
 from shared.runtime import ConsumerSpec, ServiceRuntime
 from shared.services import SERVICES
+from shared.settings import ServiceSettings
 from shared.web import create_service_app
 
 __all__ = ["create_app"]
@@ -43,13 +53,14 @@ INCIDENT_EVENTS = (
 
 def create_app() -> Litestar:
     """The community service, configured from the environment."""
+    settings = ServiceSettings.from_env("community")
     experts, departments = load_experts(), load_departments()
     policy = load_policy(frozenset(FIELDS), frozenset(d.kind for d in departments))
 
     def runtime() -> ServiceRuntime:
         runtime = ServiceRuntime.from_env(CommunityApplication)
         view = CommunityView(runtime.application.recorder)
-        reactions = Reactions(view, experts, departments, policy)
+        reactions = Reactions(view, departments, policy)
         incidents = [
             f"jikimi.intake.{e.event_name()}"
             for e in (
@@ -62,12 +73,19 @@ def create_app() -> Litestar:
             )
         ]
         runtime.consumers.append(ConsumerSpec("incidents", incidents, reactions.handle, state=view))
+        receipts = [f"jikimi.broadcast.{e.event_name()}" for e in (DeliveryDelivered, DeliveryFailed)]
+        runtime.consumers.append(ConsumerSpec("invitation-receipts", receipts, reactions.handle, state=view))
         runtime.consumers.append(ConsumerSpec("probes", probe_subjects("community", SERVICES), echo_probe("community")))
 
         async def catch_up() -> None:
             await asyncio.to_thread(view.catch_up)
 
-        service = CommunityService(runtime.application, experts)
+        service = CommunityService(runtime.application, Privacy(settings.secret_key))
+
+        async def seed() -> None:
+            await service.seed(experts, source="experts.json")
+
+        runtime.starting.append(seed)  # the pool is in the log before anything decides
         runtime.starting.append(catch_up)
         runtime.starting.append(service.start)
         runtime.loops.append(("invitations", service.run))
@@ -83,8 +101,14 @@ def create_app() -> Litestar:
     return create_service_app(
         "community",
         runtime,
-        [CommunityController, InvitationLinkController, RoomController, RoomLinkController],
-        domain_errors={CommunityNotFoundError: 404, AnswerError: 409},
+        [CommunityController, InvitationLinkController, RoomController, RoomLinkController, ExpertController],
+        domain_errors={
+            CommunityNotFoundError: 404,
+            AnswerError: 409,
+            ExpertNotFoundError: 404,
+            PoolConflictError: 409,
+            RegistryError: 400,
+        },
         description="Each incident's emergency community: experts, reporters, departments.",
         dependencies={"community": Provide(_service, sync_to_thread=False)},
     )

@@ -1,6 +1,15 @@
-"""Community over HTTP: communities and invitations (``communities``), incident rooms (``rooms``)."""
+"""Community over HTTP: communities and invitations (``communities``), incident rooms (``rooms``),
+the expert pool (``experts``)."""
 
 from services.community.api.communities import CommunityController, CommunityOut, InvitationLinkController
+from services.community.api.experts import ExpertController
 from services.community.api.rooms import RoomController, RoomLinkController
 
-__all__ = ["CommunityController", "CommunityOut", "InvitationLinkController", "RoomController", "RoomLinkController"]
+__all__ = [
+    "CommunityController",
+    "CommunityOut",
+    "ExpertController",
+    "InvitationLinkController",
+    "RoomController",
+    "RoomLinkController",
+]

@@ -52,6 +52,7 @@ class _Lagged:
 RoomUpdate = MessagePosted | Community | AccessEnded | Ping
 _Item = MessagePosted | Community | _Lagged
 _LAGGED = _Lagged()
+_BATCH = 1000
 
 
 class RoomWatch:
@@ -98,7 +99,8 @@ class RoomWatch:
         listener = asyncio.create_task(self._listen(stop)) if self._database_url else None
         try:
             while not stop.is_set():
-                await self.pump()
+                while await self.pump() == _BATCH:
+                    pass  # more is waiting: read on before sleeping
                 stopping = asyncio.create_task(stop.wait())
                 woken = asyncio.create_task(self._wake.wait())
                 await asyncio.wait({stopping, woken}, timeout=self._poll_s, return_when=asyncio.FIRST_COMPLETED)
@@ -114,7 +116,7 @@ class RoomWatch:
     async def pump(self) -> int:
         """Read what the log gained since the last pump and hand it out; how many were read."""
         notifications = await asyncio.to_thread(
-            self._recorder.select_notifications, self.position, 1000, inclusive_of_start=False
+            self._recorder.select_notifications, self.position, _BATCH, inclusive_of_start=False
         )
         changed: set[UUID] = set()
         for notification in notifications:

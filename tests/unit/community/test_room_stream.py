@@ -80,7 +80,8 @@ async def test_a_member_gets_the_community_then_the_history_then_each_new_messag
     say(app, incident, "three")
     await watch.pump()
     assert text(await anext(stream)) == "three"
-    await stream.aclose()
+    await stream.aclose()  # the client went away
+    assert not watch._subscribers
 
 
 async def test_a_reconnecting_reader_resumes_after_its_last_message() -> None:
@@ -90,7 +91,8 @@ async def test_a_reconnecting_reader_resumes_after_its_last_message() -> None:
     stream = watch.follow(incident, "operator", "alice", after=2)
     await anext(stream)  # the community
     assert text(await anext(stream)) == "three"
-    await stream.aclose()
+    await stream.aclose()  # the client went away
+    assert not watch._subscribers
 
 
 async def test_a_changed_community_is_sent_and_a_released_expert_is_let_go_with_the_reason() -> None:

@@ -11,7 +11,7 @@ from services.broadcast.application import BroadcastApplication
 from services.broadcast.channels import ChannelConfig, adapters_from
 from services.broadcast.deliveries import DeliveryView, Links, Sender, request_reporter_notice
 from services.broadcast.requests import CommunityRequests, operator_contacts
-from shared.events.community import MemberInvited, MemberReleased, SeatUnfillable
+from shared.events.community import MemberInvited, MemberReleased, ReporterJoined, SeatUnfillable
 from shared.events.intake import ReporterNoticeQueued
 from shared.privacy import Privacy
 from shared.probes import echo_probe, probe_subjects
@@ -47,7 +47,10 @@ def create_app() -> Litestar:
 
         notices = f"jikimi.intake.{ReporterNoticeQueued.event_name()}"
         runtime.consumers.append(ConsumerSpec("reporter-notices", [notices], request_reporter_notice))
-        community = [f"jikimi.community.{e.event_name()}" for e in (MemberInvited, MemberReleased, SeatUnfillable)]
+        community = [
+            f"jikimi.community.{e.event_name()}"
+            for e in (MemberInvited, MemberReleased, SeatUnfillable, ReporterJoined)
+        ]
         runtime.consumers.append(ConsumerSpec("community-requests", community, requests.handle))
         runtime.consumers.append(ConsumerSpec("probes", probe_subjects("broadcast", SERVICES), echo_probe("broadcast")))
         runtime.loops.append(("sender", send_deliveries))

@@ -99,8 +99,10 @@ class Links:
 
     def text_of(self, delivery: Delivery, now: datetime) -> str:
         """The message as sent: ``{link}`` replaced by a fresh link; DeliveryError once it lapsed."""
-        if delivery.link_until is None or delivery.incident_id is None:
+        if delivery.link_until is None:
             return delivery.text
+        if delivery.incident_id is None:
+            raise LinkLapsedError("the message's link names no incident", retryable=False)
         if now >= delivery.link_until:
             raise LinkLapsedError("the link lapsed before the message could be sent", retryable=False)
         if delivery.kind == "invitation":

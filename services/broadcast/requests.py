@@ -3,6 +3,7 @@
 - An expert's invitation goes to their channels in their order of preference (the first, then
   the others as fallbacks), with a link minted when it is sent, valid until the invitation lapses.
 - A released expert is told why their part ended.
+- A reporter who joined their incident's community gets the link to its room (for a week).
 - A seat nobody can take is told to the situation room's operators, on the channels set in
   ``JIKIMI_OPERATOR_CHANNELS`` (``telegram:<chat id>,sms:<number>``; sealed before they are
   written anywhere).
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
+from datetime import timedelta
 from uuid import NAMESPACE_URL, uuid5
 from zoneinfo import ZoneInfo
 
@@ -23,7 +25,8 @@ from shared import geo, taxonomy
 from shared.events import Event
 from shared.events.broadcast import DeliveryRequested
 from shared.events.common import ContactRef
-from shared.events.community import MemberInvited, MemberReleased, SeatUnfillable
+from shared.events.community import MemberInvited, MemberReleased, ReporterJoined, SeatUnfillable
+from shared.links import ROOM_LINK_TTL_S
 from shared.privacy import Privacy
 
 __all__ = ["FIELD_NAMES", "CommunityRequests", "operator_contacts"]
@@ -138,20 +141,39 @@ class CommunityRequests:
             return self._to_expert(event, "invitation", invitation_text(event), link_until=event.expires_at)
         if isinstance(event, MemberReleased):
             return self._to_expert(event, "release_notice", release_text(event))
+        if isinstance(event, ReporterJoined):
+            return self._room_link(event)
         if isinstance(event, SeatUnfillable):
-            if not self.operators:
-                log.warning(
-                    "operators_not_told", incident_id=str(event.incident_id), why="JIKIMI_OPERATOR_CHANNELS unset"
-                )
-                return ()
-            text = unfillable_text(event)
-            return [
-                _request(
-                    event, f"operators:{n}", recipient="operators", kind="seat_unfillable", text=text, contacts=[c]
-                )
-                for n, c in enumerate(self.operators)
-            ]
+            return self._to_operators(event)
         return ()
+
+    @staticmethod
+    def _room_link(event: ReporterJoined) -> Sequence[Event]:
+        if event.reply_to is None:
+            return ()  # a web report: there is no channel to answer on
+        text = "[지키미] 신고하신 사고의 상황방입니다. 대응 상황을 보고 추가 정보를 보내 주세요: {link}"
+        until = event.recorded_at + timedelta(seconds=ROOM_LINK_TTL_S)
+        return [
+            _request(
+                event,
+                "room_link",
+                recipient=event.reporter,
+                kind="room_link",
+                text=text,
+                contacts=[event.reply_to],
+                link_until=until,
+            )
+        ]
+
+    def _to_operators(self, event: SeatUnfillable) -> Sequence[Event]:
+        if not self.operators:
+            log.warning("operators_not_told", incident_id=str(event.incident_id), why="JIKIMI_OPERATOR_CHANNELS unset")
+            return ()
+        text = unfillable_text(event)
+        return [
+            _request(event, f"operators:{n}", recipient="operators", kind="seat_unfillable", text=text, contacts=[c])
+            for n, c in enumerate(self.operators)
+        ]
 
     @staticmethod
     def _to_expert(event: MemberInvited | MemberReleased, kind: str, text: str, **more: object) -> Sequence[Event]:

@@ -252,7 +252,9 @@ class Reactions:
         }
         if joins:
             assert isinstance(event, ReportLinked)
-            return [ReporterJoined(**common, reporter=event.reporter, report_id=event.report_id)]
+            return [
+                ReporterJoined(**common, reporter=event.reporter, report_id=event.report_id, reply_to=event.reply_to)
+            ]
         return [ReporterLeft(**common, reporter=event.reporter, reason=event.reason)]
 
 

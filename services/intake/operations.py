@@ -21,7 +21,7 @@ from services.intake.domain import (
     apply_incident,
 )
 from services.intake.notices import notice_for
-from services.intake.reception import IntakeState
+from services.intake.reception import IntakeState, reply_to
 from shared import taxonomy
 from shared.events import Event
 from shared.events.common import Actor, Location
@@ -223,6 +223,7 @@ class Operations:
                 reporter=report.sender,
                 by=by,
                 reason=reason,
+                reply_to=reply_to(report),
             )
             after = apply_incident(incident, linked) or incident
             events.append(linked)

@@ -19,7 +19,7 @@ from services.intake.domain import Incident, Report, apply_incident, apply_repor
 from services.intake.linking import LinkingPolicy, choose_incident
 from shared import geo, taxonomy
 from shared.events import Event
-from shared.events.common import Actor, Attachment, GeoPoint, Location
+from shared.events.common import Actor, Attachment, ContactRef, GeoPoint, Location
 from shared.events.intake import (
     Classification,
     IncidentOpened,
@@ -218,6 +218,11 @@ def _classification(result: object) -> Classification:
     return msgspec.convert(msgspec.to_builtins(result), Classification)
 
 
+def reply_to(report: Report) -> ContactRef | None:
+    """Where the report's sender is answered, still sealed (None for a report with no reply address)."""
+    return ContactRef(report.channel, report.reply_to_sealed) if report.reply_to_sealed else None
+
+
 def _link(report: Report, state: IntakeState, now: datetime, policy: ReceptionPolicy) -> list[Event]:
     kind, location = report.classification.disaster_type, report.location
     if kind is None or location is None or report.cancelled:
@@ -240,6 +245,7 @@ def _link(report: Report, state: IntakeState, now: datetime, policy: ReceptionPo
                 reason=choice.reason,
                 distance_km=choice.distance_km,
                 minutes_since_opened=choice.minutes_since_opened,
+                reply_to=reply_to(report),
             )
         ]
     incident_id = uuid5(NAMESPACE_URL, f"jikimi:incident:{report.id}")
@@ -270,5 +276,6 @@ def _link(report: Report, state: IntakeState, now: datetime, policy: ReceptionPo
         reason="first report of the incident",
         distance_km=0.0,
         minutes_since_opened=0.0,
+        reply_to=reply_to(report),
     )
     return [opened, linked]

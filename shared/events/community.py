@@ -115,8 +115,11 @@ class SeatUnfillable(Event, frozen=True, tag="community.seat_unfillable"):
 
 
 class ReporterJoined(Event, frozen=True, tag="community.reporter_joined"):
+    """A reporter is in the community: broadcast sends them their room link at ``reply_to``."""
+
     reporter: str
     report_id: UUID | None = None
+    reply_to: ContactRef | None = None
 
 
 class ReporterLeft(Event, frozen=True, tag="community.reporter_left"):

@@ -14,7 +14,7 @@ import msgspec
 
 from shared.events.base import Event
 from shared.events.cap import CapAlert
-from shared.events.common import Actor, Attachment, Location
+from shared.events.common import Actor, Attachment, ContactRef, Location
 
 __all__ = [
     "CapAlertReceived",
@@ -95,6 +95,8 @@ class ReportLinked(Event, frozen=True, tag="intake.report_linked"):
     reason: str = ""
     distance_km: float | None = None
     minutes_since_opened: float | None = None
+    reply_to: ContactRef | None = None
+    """Where the reporter is answered (sealed), so their room link can reach them."""
 
 
 class ReportUnlinked(Event, frozen=True, tag="intake.report_unlinked"):

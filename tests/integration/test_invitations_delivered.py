@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import urlsplit
-from uuid import UUID
+from uuid import UUID, uuid4
 
 import httpx
 import pytest
@@ -24,7 +24,7 @@ from tests.integration.pipeline import service_app
 from tests.integration.services import service_process
 from tests.integration.test_community_assembly import community_events, report_and_wait_for_invitations, token
 
-BOT_TOKEN = "456:INVITETOKEN"
+BOT_TOKEN, TELEGRAM_SECRET = "456:INVITETOKEN", "tg-webhook-secret"
 OPERATORS_CHAT = "-1009999"
 
 
@@ -57,6 +57,7 @@ def telegram() -> Iterator[str]:
 def three_services(database: DatabaseSettings, nats_settings: NatsSettings, telegram: str) -> Iterator[tuple[str, str]]:
     env = {
         "JIKIMI_TELEGRAM_BOT_TOKEN": BOT_TOKEN,
+        "JIKIMI_TELEGRAM_SECRET": TELEGRAM_SECRET,
         "JIKIMI_TELEGRAM_API": telegram,
         "JIKIMI_OPERATOR_CHANNELS": f"telegram:{OPERATORS_CHAT}",
     }
@@ -178,3 +179,50 @@ def test_when_nobody_in_the_pool_can_take_a_seat_the_situation_room_is_told_on_i
                 client.delete(f"/experts/{expert_id}/availability", headers=operator)
         back = client.get(f"/experts/{heat[0]}", headers=operator).json()
         assert back["availability"] is None
+
+
+def telegram_update(chat_id: int, **message: Any) -> dict[str, Any]:
+    return {
+        "update_id": int(uuid4().int % 10**9),
+        "message": {
+            "message_id": int(uuid4().int % 10**6),
+            "date": int(time.time()),
+            "chat": {"id": chat_id, "type": "private"},
+            "from": {"id": chat_id, "is_bot": False, "language_code": "ko"},
+            **message,
+        },
+    }
+
+
+def test_a_telegram_reporter_gets_the_link_to_their_incidents_room_and_it_opens_that_room(
+    three_services: tuple[str, str], database: DatabaseSettings
+) -> None:
+    intake_url, community_url = three_services
+    chat_id = 880000 + int(uuid4().int % 10_000)
+    secret = {"X-Telegram-Bot-Api-Secret-Token": TELEGRAM_SECRET}
+    with httpx.Client(base_url=intake_url, timeout=10) as intake:
+        said = intake.post(
+            "/channels/telegram/webhook",
+            json=telegram_update(chat_id, text="성북구 아파트 베란다에서 불이 나고 있어요"),
+            headers=secret,
+        )
+        assert said.status_code == 200
+        placed = intake.post(
+            "/channels/telegram/webhook",
+            json=telegram_update(chat_id, location={"latitude": 37.5894, "longitude": 127.0167}),
+            headers=secret,
+        )
+        assert placed.status_code == 200
+    [message] = sent_to(str(chat_id), "/rooms/", until=30)
+    link = re.search(r"https?://\S+/rooms/\S+", message["text"])
+    assert link is not None, message["text"]
+    path = urlsplit(link.group(0)).path
+    assert str(chat_id) not in path  # the link names a pseudonym, never the chat
+    with httpx.Client(base_url=community_url, timeout=10) as client:
+        room = client.get(path)
+        assert room.status_code == 200, room.text
+        assert room.json()["disaster_type"] == "fire"
+        posted = client.post(f"{path}/messages", json={"text": "3층 베란다입니다"})
+        assert posted.status_code == 201
+        assert posted.json()["author"].startswith("citizen:")
+        assert client.get(f"{path[:-3]}abc").status_code == 401

@@ -36,7 +36,9 @@ class ProfileIn(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields
 
     def expert(self, expert_id: str) -> Expert:
         """The expert this describes, checked as the seed data is (errors name the field)."""
-        expert = Expert(id=expert_id, **msgspec.structs.asdict(self))
+        profile = msgspec.structs.asdict(self)
+        profile.pop("id", None)
+        expert = Expert(id=expert_id, **profile)
         check_expert(f"expert {expert_id!r}", expert)
         return expert
 

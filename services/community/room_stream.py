@@ -115,6 +115,10 @@ class RoomWatch:
 
     async def pump(self) -> int:
         """Read what the log gained since the last pump and hand it out; how many were read."""
+        if not self._subscribers:  # nobody is watching: skip ahead rather than read and decode
+            last: int | None = await asyncio.to_thread(self._recorder.max_notification_id)
+            self.position = max(self.position, last or 0)
+            return 0
         notifications = await asyncio.to_thread(
             self._recorder.select_notifications, self.position, _BATCH, inclusive_of_start=False
         )

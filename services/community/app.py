@@ -20,7 +20,13 @@ from services.community.invitations import AnswerError, CommunityNotFoundError
 from services.community.policy import load_policy
 from services.community.pool import ExpertNotFoundError, PoolConflictError
 from services.community.reactions import Reactions
-from services.community.registry import FIELDS, RegistryError, load_departments, load_experts
+from services.community.registry import (
+    FIELDS,
+    RegistryError,
+    load_departments,
+    load_experts,
+    sealed_departments,
+)
 from services.community.room_stream import RoomWatch
 from services.community.view import CommunityView
 from shared.events.broadcast import DeliveryDelivered, DeliveryFailed
@@ -55,12 +61,13 @@ def create_app() -> Litestar:
     """The community service, configured from the environment."""
     settings = ServiceSettings.from_env("community")
     experts, departments = load_experts(), load_departments()
+    privacy = Privacy(settings.secret_key)
     policy = load_policy(frozenset(FIELDS), frozenset(d.kind for d in departments))
 
     def runtime() -> ServiceRuntime:
         runtime = ServiceRuntime.from_env(CommunityApplication)
         view = CommunityView(runtime.application.recorder)
-        reactions = Reactions(view, departments, policy)
+        reactions = Reactions(view, sealed_departments(departments, privacy.seal), policy)
         incidents = [
             f"jikimi.intake.{e.event_name()}"
             for e in (
@@ -80,7 +87,7 @@ def create_app() -> Litestar:
         async def catch_up() -> None:
             await asyncio.to_thread(view.catch_up)
 
-        service = CommunityService(runtime.application, Privacy(settings.secret_key))
+        service = CommunityService(runtime.application, privacy)
 
         async def seed() -> None:
             await service.seed(experts, source="experts.json")

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from services.community.assembly import Assembly, assemble
+from services.community.assembly import Assembly, assemble, engaged_departments
 from services.community.policy import SeatPolicy
 from services.community.registry import Department
 from services.community.seating import SEOUL_CENTRE, envelope, invite, refill, release, score_of
@@ -21,9 +21,11 @@ from services.community.view import CommunityView, community_id
 from shared import geo
 from shared.events import Event
 from shared.events.broadcast import DeliveryDelivered, DeliveryFailed
+from shared.events.common import ContactRef
 from shared.events.community import (
     CommunityAssembled,
     CommunityClosed,
+    EngagedDepartment,
     InvitationDelivered,
     InvitationUndeliverable,
     ReporterJoined,
@@ -49,6 +51,7 @@ class Reactions:
     """The handler: ``handle(event)`` returns the community events ``event`` causes."""
 
     def __init__(self, view: CommunityView, departments: Sequence[Department], policy: SeatPolicy) -> None:
+        """``departments`` with their briefing addresses already sealed (see ``sealed_departments``)."""
         self.view, self.departments, self.policy = view, departments, policy
 
     def handle(self, event: Event) -> Sequence[Event]:  # noqa: PLR0911 -- a return per event kind
@@ -67,6 +70,16 @@ class Reactions:
         if isinstance(event, DeliveryDelivered | DeliveryFailed) and event.kind == "invitation":
             return self._receipt(event)
         return ()
+
+    def _engaged(self, ids: Sequence[str]) -> list[EngagedDepartment]:
+        """The departments ``ids``, in that order, with where their briefings go (sealed already)."""
+        by_id = {d.id: d for d in self.departments}
+        return [
+            EngagedDepartment(
+                d.id, d.name_ko, d.kind, ContactRef(d.briefing_channel.channel, d.briefing_channel.address)
+            )
+            for d in (by_id[i] for i in ids if i in by_id)
+        ]
 
     def _receipt(self, event: DeliveryDelivered | DeliveryFailed) -> list[Event]:
         """Broadcast says how an invitation went: delivered (the seat shows it), or reached the
@@ -105,6 +118,7 @@ class Reactions:
         kind = disaster_type or community.disaster_type
         plan = self.policy.plan_for(kind, severity)
         now = event.recorded_at
+        departments = engaged_departments(self.departments, plan.departments, community.district_code, kind)
         changed = SeatsChanged(
             **envelope(community, community.version + 1, now),
             causation_id=event.id,
@@ -113,6 +127,8 @@ class Reactions:
             policy_version=self.policy.version,
             reason=why,
             seats=[SeatPlanned(s.field, s.count, s.confirm_within_min) for s in plan.seats],
+            departments=departments,
+            engaged=self._engaged(departments),
         )
         events: list[Event] = [changed]
         community = self.view.folded(community, changed)
@@ -205,6 +221,7 @@ class Reactions:
                 district_code=district,
                 lat=place[0],
                 lon=place[1],
+                engaged=self._engaged(decision.departments),
             )
         ]
         for seat in decision.seats:

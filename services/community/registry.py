@@ -13,7 +13,7 @@ Errors::
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from importlib.resources import files
 from pathlib import Path
@@ -42,6 +42,7 @@ __all__ = [
     "load_departments",
     "load_experts",
     "profile_of",
+    "sealed_departments",
 ]
 
 Field = Literal[
@@ -316,3 +317,16 @@ def expert_from_profile(expert_id: str, profile: ExpertProfile) -> Expert:
         on_call=[OnCallWindow(w.weekdays, w.start, w.end) for w in profile.on_call],
         max_concurrent=profile.max_concurrent,
     )
+
+
+def sealed_departments(departments: Sequence[Department], seal: Callable[[str], str]) -> list[Department]:
+    """``departments`` with each briefing address sealed (``channel:address``), as events carry them."""
+    return [
+        msgspec.structs.replace(
+            d,
+            briefing_channel=ContactChannel(
+                d.briefing_channel.channel, seal(f"{d.briefing_channel.channel}:{d.briefing_channel.address}")
+            ),
+        )
+        for d in departments
+    ]

@@ -200,8 +200,13 @@ def _apply(community: Community | None, event: Event) -> Community | None:  # no
         return msgspec.structs.replace(community, invitations={**community.invitations, event.expert_id: invitation})
     if isinstance(event, SeatsChanged):
         seats = tuple(Seat(s.field, s.count, s.confirm_within_min) for s in event.seats)
+        departments = frozenset(event.departments) if event.departments else community.departments
         return msgspec.structs.replace(
-            community, seats=seats, disaster_type=event.disaster_type, severity=event.severity
+            community,
+            seats=seats,
+            disaster_type=event.disaster_type,
+            severity=event.severity,
+            departments=departments,
         )
     if isinstance(event, CommunityClosed):
         return msgspec.structs.replace(community, closed=True)

@@ -20,6 +20,7 @@ __all__ = [
     "CommunityAssembled",
     "CommunityClosed",
     "ContactRef",
+    "EngagedDepartment",
     "ExpertAvailabilityChanged",
     "ExpertChanged",
     "ExpertProfile",
@@ -74,6 +75,15 @@ class SeatPlanned(msgspec.Struct, frozen=True):
     ranked: int = 0
 
 
+class EngagedDepartment(msgspec.Struct, frozen=True):
+    """A response department engaged for the incident, and where its briefings go (sealed)."""
+
+    id: str
+    name: str
+    kind: str
+    briefing: ContactRef
+
+
 class CommunityAssembled(Event, frozen=True, tag="community.community_assembled"):
     """The community of an incident was decided: its seats (with rankings), the departments
     engaged (ids, by kind, district and type), whether reporters join."""
@@ -87,6 +97,8 @@ class CommunityAssembled(Event, frozen=True, tag="community.community_assembled"
     district_code: str | None = None
     lat: float | None = None
     lon: float | None = None
+    engaged: list[EngagedDepartment] = msgspec.field(default_factory=list)
+    """The departments of ``departments``, with their briefing channels (for broadcast)."""
 
 
 class MemberInvited(Event, frozen=True, tag="community.member_invited"):
@@ -158,6 +170,9 @@ class SeatsChanged(Event, frozen=True, tag="community.seats_changed"):
     policy_version: str
     seats: list[SeatPlanned] = msgspec.field(default_factory=list)
     reason: str = ""
+    departments: list[str] = msgspec.field(default_factory=list)
+    """The departments engaged under the new plan (empty in events written before it was recorded)."""
+    engaged: list[EngagedDepartment] = msgspec.field(default_factory=list)
 
 
 class MemberReleased(Event, frozen=True, tag="community.member_released"):

@@ -11,7 +11,7 @@ from services.community.application import CommunityApplication
 from services.community.policy import load_policy
 from services.community.pool import seed
 from services.community.reactions import Reactions
-from services.community.registry import FIELDS, load_departments, load_experts
+from services.community.registry import FIELDS, load_departments, load_experts, sealed_departments
 from services.community.view import CommunityView, community_id
 from shared.consumer import StreamConsumer
 from shared.events import CODEC, Event
@@ -27,15 +27,14 @@ from shared.events.intake import IncidentOpened, ReportLinked, ReportUnlinked
 from shared.privacy import Privacy
 from tests.unit.fakes import FakeJetStream, FakeMsg
 
-EXPERTS, DEPARTMENTS = load_experts(), load_departments()
+PRIVACY = Privacy(b"community-unit-test-secret-0123456789")
+EXPERTS = load_experts()
+DEPARTMENTS = sealed_departments(load_departments(), PRIVACY.seal)  # as the service passes them
 POLICY = load_policy(frozenset(FIELDS), frozenset(d.kind for d in DEPARTMENTS))
 SYSTEM = Actor("system", "intake")
 # Wednesday 2026-11-25 14:00 in Seoul.
 AT = datetime(2026, 11, 25, 5, 0, tzinfo=UTC)
 MAPO = GeoPoint(37.5594, 126.9081)
-
-
-PRIVACY = Privacy(b"community-unit-test-secret-0123456789")
 
 
 def seeded(app: CommunityApplication) -> None:
@@ -193,6 +192,22 @@ async def test_an_escalated_fire_gets_the_severe_seats_and_keeps_who_it_had() ->
     assert invited[0].expert_id == first.expert_id  # nobody was replaced
     community = view.communities[community_id(incident.originator_id)]
     assert community.pending("fire") == 2
+    assert "POLICE-SEOUL" in changed.departments  # a severe fire also engages the police
+    assert "POLICE-SEOUL" in community.departments
+    assert community.admits("department", "POLICE-SEOUL")
+    assert {d.id for d in changed.engaged} == set(changed.departments)
+
+
+async def test_engaged_departments_come_with_their_briefing_channels_sealed() -> None:
+    app, _, consumer = setup()
+    await consumer.process([from_intake(opened(), 1)])  # type: ignore[list-item]
+    [assembled] = [e for e in logged(app) if isinstance(e, CommunityAssembled)]
+    assert [d.id for d in assembled.engaged] == assembled.departments
+    station = next(d for d in assembled.engaged if d.id == "FS-11440")
+    assert (station.kind, station.name) == ("fire_station", "마포소방서")
+    clear = next(d.briefing_channel for d in load_departments() if d.id == "FS-11440")
+    assert PRIVACY.unseal(station.briefing.address_sealed) == f"{clear.channel}:{clear.address}"
+    assert clear.address not in station.briefing.address_sealed
 
 
 async def test_a_reclassification_releases_the_members_no_longer_needed_with_a_notice() -> None:

@@ -100,8 +100,11 @@ async def opened_to_invited(ctx: Context) -> Sequence[Figure]:
             writer: Writer[Stateless] = Writer(intake, Stateless())
             opened_at: dict[UUID, datetime] = {}
 
+            ours: set[UUID] = set()
+
             def command(_: object, __: datetime) -> _One:
                 event = _opened(chance)
+                ours.add(event.originator_id)
                 return _One(event)
 
             async with running(writer.run):
@@ -118,7 +121,11 @@ async def opened_to_invited(ctx: Context) -> Sequence[Figure]:
 
             while time.monotonic() < deadline:
                 opened_at.update(
-                    {e.originator_id: e.recorded_at for e in newly("intake", intake) if isinstance(e, IncidentOpened)}
+                    {
+                        e.originator_id: e.recorded_at
+                        for e in newly("intake", intake)
+                        if isinstance(e, IncidentOpened) and e.originator_id in ours
+                    }
                 )
                 for event in newly("community", community):
                     if isinstance(event, MemberInvited) and event.incident_id not in first:

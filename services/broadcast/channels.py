@@ -4,6 +4,9 @@
 - SMS and KakaoTalk: a gateway's HTTP API (the operator of the city's SMS and Kakao
   notification contracts), JSON ``{channel, to, text}``, authenticated with a shared secret,
   ``Idempotency-Key`` = the delivery id so a retry after a lost answer is not sent twice.
+- Webhooks (departments' briefing endpoints, experts who asked for one): a signed JSON POST,
+  only to a URL that passes ``shared.netguard`` when it is sent (see ``WebhookAdapter``).
+- E-mail: plain-text UTF-8 over SMTP (``EmailAdapter``).
 
 Adapters raise DeliveryError; ``retryable`` says whether trying again may help. Nothing here
 logs an address, a token or a URL that holds one.
@@ -11,14 +14,40 @@ logs an address, a token or a URL that holds one.
 
 from __future__ import annotations
 
+import asyncio
+import functools
+import hashlib
+import hmac
 import os
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Protocol
+from datetime import UTC, datetime
+from email.message import EmailMessage
+from email.utils import format_datetime
+from typing import Protocol, runtime_checkable
 from uuid import UUID
 
+import aiosmtplib
 import httpx
+import msgspec
 
-__all__ = ["Adapter", "ChannelConfig", "DeliveryError", "GatewayAdapter", "TelegramAdapter", "adapters_from"]
+from shared.netguard import Resolver, UnresolvedHostError, UnsafeURLError, check_url, system_resolver
+
+__all__ = [
+    "Adapter",
+    "ChannelConfig",
+    "DeliveryError",
+    "EmailAdapter",
+    "GatewayAdapter",
+    "Message",
+    "MessageAdapter",
+    "TelegramAdapter",
+    "WebhookAdapter",
+    "adapters_from",
+    "webhook_signature",
+]
 
 
 class DeliveryError(Exception):
@@ -32,6 +61,25 @@ class DeliveryError(Exception):
 class Adapter(Protocol):
     async def send(self, address: str, text: str, *, delivery_id: UUID) -> str:
         """Hand ``text`` to the channel for ``address``; the channel's id for the message."""
+        ...
+
+
+@dataclass(frozen=True)
+class Message:
+    """A message and what it is about, for channels that carry more than text (a subject, a kind)."""
+
+    delivery_id: UUID
+    text: str
+    kind: str = ""
+    recipient: str = ""
+    incident_id: UUID | None = None
+    language: str = "ko"
+
+
+@runtime_checkable
+class MessageAdapter(Adapter, Protocol):
+    async def send_message(self, address: str, message: Message) -> str:
+        """Hand ``message`` to the channel for ``address``; the channel's id for it."""
         ...
 
 
@@ -79,6 +127,180 @@ class GatewayAdapter:
         return str(response.json().get("id", "")) if response.content else ""
 
 
+def webhook_signature(body: bytes, secrets: Sequence[str], timestamp: int) -> str:
+    """``t=<unix>,v1=<hex>[,v1=<hex>…]``: HMAC-SHA256 of ``f"{t}.{body}"`` under each secret, so a
+    receiver accepts the message while it holds any one of them (secrets roll over)."""
+    signed = f"{timestamp}.".encode() + body
+    macs = [hmac.new(s.encode(), signed, hashlib.sha256).hexdigest() for s in secrets]
+    return ",".join([f"t={timestamp}", *(f"v1={mac}" for mac in macs)])
+
+
+class _WebhookBody(msgspec.Struct, frozen=True):
+    id: UUID
+    kind: str
+    recipient: str
+    text: str
+    sent_at: datetime
+    incident_id: UUID | None
+    language: str
+
+
+@dataclass
+class WebhookAdapter:
+    """POSTs ``{id, kind, recipient, text, sent_at, incident_id, language}`` as JSON, signed in
+    ``Jikimi-Signature`` with every current secret, ``Idempotency-Key`` = the delivery id.
+
+    Each send checks the URL with ``shared.netguard`` and connects to the address it checked
+    (the URL's host rewritten to it; ``Host`` and TLS SNI/verification keep the name), so a name
+    that resolves elsewhere a moment later is not followed. Redirects are never followed.
+    2xx is delivered; 429, 5xx, timeouts and connection errors may pass; other answers are final.
+    """
+
+    client: httpx.AsyncClient
+    secrets: tuple[str, ...] = field(repr=False)
+    allow_loopback: bool = False
+    timeout_s: float = 5.0
+    clock: Callable[[], float] = time.time
+    resolve: Resolver = system_resolver
+    _resolver: ThreadPoolExecutor = field(
+        default_factory=lambda: ThreadPoolExecutor(8, thread_name_prefix="webhook-dns"), repr=False
+    )
+
+    async def send(self, address: str, text: str, *, delivery_id: UUID) -> str:
+        return await self.send_message(address, Message(delivery_id, text))
+
+    async def send_message(self, address: str, message: Message) -> str:
+        try:
+            # Its own threads: a resolver that hangs must not hold up the sender's log writes.
+            check = functools.partial(check_url, address, allow_loopback=self.allow_loopback, resolve=self.resolve)
+            checked = await asyncio.get_running_loop().run_in_executor(self._resolver, check)
+        except UnresolvedHostError as e:
+            raise DeliveryError(f"the webhook's host {e.reason}", retryable=True) from None
+        except UnsafeURLError as e:
+            raise DeliveryError(f"the webhook's URL is refused: {e.reason}", retryable=False) from None
+        now = self.clock()
+        body = msgspec.json.encode(
+            _WebhookBody(
+                message.delivery_id,
+                message.kind,
+                message.recipient,
+                message.text,
+                datetime.fromtimestamp(now, UTC),
+                message.incident_id,
+                message.language,
+            )
+        )
+        url = httpx.URL(address)
+        extensions = {"sni_hostname": checked.host} if url.scheme == "https" else {}
+        headers = {
+            "Host": url.netloc.decode("ascii"),
+            "Content-Type": "application/json; charset=utf-8",
+            "User-Agent": "Jikimi-Webhook/1",
+            "Idempotency-Key": str(message.delivery_id),
+            "Jikimi-Signature": webhook_signature(body, self.secrets, int(now)),
+        }
+        try:
+            response = await self.client.post(
+                url.copy_with(host=str(checked.addresses[0])),
+                content=body,
+                headers=headers,
+                timeout=self.timeout_s,
+                follow_redirects=False,
+                extensions=extensions,
+            )
+        except httpx.TimeoutException:
+            raise DeliveryError(f"the webhook did not answer within {self.timeout_s:g} s", retryable=True) from None
+        except httpx.HTTPError as e:
+            raise DeliveryError(f"the webhook could not be reached ({type(e).__name__})", retryable=True) from None
+        if not response.is_success:
+            raise _failure(response)
+        return str(response.headers.get("X-Request-Id", ""))
+
+
+_SUBJECTS = {
+    "invitation": ("[지키미] 재난 대응 전문가 참여 요청", "[Jikimi] Request to advise on an incident"),
+    "release_notice": ("[지키미] 사고 대응 참여 종료", "[Jikimi] Your part in the incident has ended"),
+    "room_link": ("[지키미] 신고하신 사고의 상황방", "[Jikimi] The room of the incident you reported"),
+    "reporter_notice": ("[지키미] 신고 처리 안내", "[Jikimi] About your report"),
+    "seat_unfillable": ("[지키미 상황실] 전문가 자리 미충원", "[Jikimi] A seat nobody can take"),
+}
+
+
+def email_subject(message: Message) -> str:
+    """The subject a reader sees: by the message's kind, else its first line."""
+    ko, en = _SUBJECTS.get(message.kind, (None, None))
+    subject = en if message.language != "ko" else ko
+    return subject or message.text.split("\n", 1)[0][:120]
+
+
+@dataclass
+class EmailAdapter:
+    """Plain-text UTF-8 e-mail over SMTP, one connection per message; the ``Message-ID`` follows
+    from the delivery id, so a receiving system can tell a resent message. 4xx answers and
+    connection trouble may pass; 5xx answers are final."""
+
+    host: str
+    port: int
+    sender: str
+    username: str = ""
+    password: str = field(default="", repr=False)
+    starttls: bool | None = None
+    timeout_s: float = 20.0
+
+    async def send(self, address: str, text: str, *, delivery_id: UUID) -> str:
+        return await self.send_message(address, Message(delivery_id, text))
+
+    def compose(self, address: str, message: Message) -> EmailMessage:
+        """The e-mail as sent; ValueError if an address cannot be a header."""
+        domain = self.sender.rpartition("@")[2].strip(" >") or "jikimi.invalid"
+        email = EmailMessage()
+        email["From"] = self.sender
+        email["To"] = address
+        email["Subject"] = email_subject(message)
+        email["Date"] = format_datetime(datetime.now(UTC))
+        email["Message-ID"] = f"<{message.delivery_id}@{domain}>"
+        email["Auto-Submitted"] = "auto-generated"  # RFC 3834: no vacation replies to a machine
+        email.set_content(message.text, charset="utf-8")
+        return email
+
+    async def send_message(self, address: str, message: Message) -> str:
+        try:
+            email = self.compose(address, message)
+        except (ValueError, TypeError):
+            raise DeliveryError("the e-mail address cannot be written in a header", retryable=False) from None
+        domain = str(email["Message-ID"]).strip("<>").rpartition("@")[2]
+        try:
+            await aiosmtplib.send(
+                email,
+                hostname=self.host,
+                port=self.port,
+                username=self.username or None,
+                password=self.password or None,
+                start_tls=self.starttls,
+                timeout=self.timeout_s,
+                local_hostname=domain,  # else getfqdn(), a DNS lookup that can hang
+            )
+        except aiosmtplib.SMTPRecipientsRefused as e:
+            raise _smtp_failure(e.recipients[0].code if e.recipients else 550) from None
+        except aiosmtplib.SMTPResponseException as e:
+            raise _smtp_failure(e.code) from None
+        except (aiosmtplib.SMTPException, OSError) as e:
+            raise DeliveryError(f"the mail server could not be reached ({type(e).__name__})", retryable=True) from None
+        return str(email["Message-ID"])
+
+
+def _smtp_failure(code: int) -> DeliveryError:
+    return DeliveryError(f"the mail server answered {code}", retryable=400 <= code < 500)
+
+
+def _flag(value: str) -> bool | None:
+    """``1``/``true``/``yes`` → True, ``0``/``false``/``no`` → False, unset → None."""
+    value = value.strip().lower()
+    if not value:
+        return None
+    return value in {"1", "true", "yes", "on"}
+
+
 @dataclass(frozen=True)
 class ChannelConfig:
     """Where each channel's endpoint is (from the environment); unset channels have no adapter."""
@@ -88,15 +310,35 @@ class ChannelConfig:
     sms_gateway_url: str = ""
     kakao_gateway_url: str = ""
     gateway_secret: str = field(default="", repr=False)
+    webhook_secrets: tuple[str, ...] = field(default=(), repr=False)
+    webhook_allow_loopback: bool = False
+    webhook_timeout_s: float = 5.0
+    smtp_host: str = ""
+    smtp_port: int = 0
+    smtp_from: str = ""
+    smtp_user: str = ""
+    smtp_password: str = field(default="", repr=False)
+    smtp_starttls: bool | None = None
 
     @classmethod
     def from_env(cls) -> ChannelConfig:
+        env = os.environ.get
+        starttls = _flag(env("JIKIMI_SMTP_STARTTLS", ""))
         return cls(
-            telegram_token=os.environ.get("JIKIMI_TELEGRAM_BOT_TOKEN", ""),
-            telegram_api=os.environ.get("JIKIMI_TELEGRAM_API", cls.telegram_api),
-            sms_gateway_url=os.environ.get("JIKIMI_SMS_GATEWAY_URL", ""),
-            kakao_gateway_url=os.environ.get("JIKIMI_KAKAO_GATEWAY_URL", ""),
-            gateway_secret=os.environ.get("JIKIMI_GATEWAY_SECRET", ""),
+            telegram_token=env("JIKIMI_TELEGRAM_BOT_TOKEN", ""),
+            telegram_api=env("JIKIMI_TELEGRAM_API", cls.telegram_api),
+            sms_gateway_url=env("JIKIMI_SMS_GATEWAY_URL", ""),
+            kakao_gateway_url=env("JIKIMI_KAKAO_GATEWAY_URL", ""),
+            gateway_secret=env("JIKIMI_GATEWAY_SECRET", ""),
+            webhook_secrets=tuple(s.strip() for s in env("JIKIMI_WEBHOOK_SECRETS", "").split(",") if s.strip()),
+            webhook_allow_loopback=env("JIKIMI_WEBHOOK_ALLOW_LOOPBACK", "") == "1",
+            webhook_timeout_s=float(env("JIKIMI_WEBHOOK_TIMEOUT_S", "5")),
+            smtp_host=env("JIKIMI_SMTP_HOST", ""),
+            smtp_port=int(env("JIKIMI_SMTP_PORT", "") or (587 if starttls else 25)),
+            smtp_from=env("JIKIMI_SMTP_FROM", ""),
+            smtp_user=env("JIKIMI_SMTP_USER", ""),
+            smtp_password=env("JIKIMI_SMTP_PASSWORD", ""),
+            smtp_starttls=starttls,
         )
 
 
@@ -109,4 +351,17 @@ def adapters_from(config: ChannelConfig, client: httpx.AsyncClient) -> dict[str,
         adapters["sms"] = GatewayAdapter(client, config.sms_gateway_url, "sms", config.gateway_secret)
     if config.kakao_gateway_url:
         adapters["kakao"] = GatewayAdapter(client, config.kakao_gateway_url, "kakao", config.gateway_secret)
+    if config.webhook_secrets:  # an unsigned briefing could be forged: no secret, no webhooks
+        adapters["webhook"] = WebhookAdapter(
+            client, config.webhook_secrets, config.webhook_allow_loopback, config.webhook_timeout_s
+        )
+    if config.smtp_host and config.smtp_from:
+        adapters["email"] = EmailAdapter(
+            config.smtp_host,
+            config.smtp_port,
+            config.smtp_from,
+            config.smtp_user,
+            config.smtp_password,
+            config.smtp_starttls,
+        )
     return adapters

@@ -10,8 +10,8 @@ reads the log again: what was delivered stays delivered; what was pending is due
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import os
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -21,7 +21,7 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 import structlog
 from eventsourcing.persistence import ApplicationRecorder
 
-from services.broadcast.channels import Adapter, DeliveryError
+from services.broadcast.channels import Adapter, DeliveryError, Message, MessageAdapter
 from services.broadcast.domain import Delivery, RetryPolicy, apply_delivery
 from shared.eventlog.application import ServiceApplication
 from shared.eventlog.view import LogView
@@ -117,8 +117,15 @@ class Links:
 
 
 class Sender:
-    """Sends what is due, a batch at a time, recording each attempt and its end; a channel that
-    failed for good hands the delivery to the next of its alternates."""
+    """Sends what is due, each delivery in its own task, recording each attempt and its end; a
+    channel that failed for good hands the delivery to the next of its alternates.
+
+    A slow or dead receiver delays nobody else: at most ``concurrency`` sends are in flight (and
+    ``per_recipient`` to one recipient on one channel), each bounded by ``send_timeout_s``, and
+    due deliveries are picked up while others are still in flight. Ends are recorded as they
+    come, many in one commit; a delivery in flight is never picked again until its end is
+    recorded. Crash or restart: its attempt is in the log without an end, so it is due again.
+    """
 
     def __init__(
         self,
@@ -131,23 +138,73 @@ class Sender:
         links: Links | None = None,
         poll_s: float = 0.25,
         batch: int = 100,
+        concurrency: int = 50,
+        per_recipient: int = 4,
+        send_timeout_s: float = 30.0,
+        grace_s: float = 5.0,
     ) -> None:
         self.app, self.view, self.adapters, self.privacy = app, view, adapters, privacy
         self.links = links
         self.policy = policy or RetryPolicy()
         self._poll_s, self._batch = poll_s, batch
+        self._concurrency, self._per_recipient = concurrency, per_recipient
+        self._send_timeout_s, self._grace_s = send_timeout_s, grace_s
+        self._in_flight: dict[UUID, asyncio.Task[None]] = {}
+        self._ended: list[Event] = []  # ends of sends that finished, not yet recorded
+        self._wake = asyncio.Event()
 
     async def run(self, stop: asyncio.Event) -> None:
-        while not stop.is_set():
-            sent = await self.send_due()
-            if not sent:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(stop.wait(), timeout=self._poll_s)
+        try:
+            while not stop.is_set():
+                await self._record_ends()
+                started = await self._start_due()
+                if started < self._batch or len(self._in_flight) >= self._concurrency:
+                    await self._pause(stop)
+            await self._drain(self._grace_s)
+        finally:
+            for task in self._in_flight.values():
+                task.cancel()  # its end is not recorded: it is due again after a restart
 
     async def send_due(self) -> int:
-        """One round: the deliveries due now; how many were attempted."""
+        """One whole round: send what is due now and record how each send ended; how many started."""
+        started = await self._start_due()
+        await self._drain(None)
+        return started
+
+    async def _drain(self, timeout_s: float | None) -> None:
+        if self._in_flight:
+            await asyncio.wait(list(self._in_flight.values()), timeout=timeout_s)
+        await self._record_ends()
+
+    async def _pause(self, stop: asyncio.Event) -> None:
+        """Until a send ends, ``stop`` is set, or the poll interval passed."""
+        waits = [asyncio.ensure_future(self._wake.wait()), asyncio.ensure_future(stop.wait())]
+        try:
+            await asyncio.wait(waits, timeout=self._poll_s, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for waiting in waits:
+                waiting.cancel()
+        self._wake.clear()
+
+    async def _start_due(self) -> int:
+        """Record the attempts of what is due (one commit) and start a task for each; how many."""
+        free = self._concurrency - len(self._in_flight)
+        if free <= 0:
+            return 0
         await asyncio.to_thread(self.view.catch_up)
-        due = self.view.due(utc_now(), self._batch)
+        busy: Counter[tuple[str, str]] = Counter()
+        for task_delivery in self._in_flight:
+            if (known := self.view.deliveries.get(task_delivery)) is not None:
+                busy[known.channel, known.recipient] += 1
+        due = []
+        # All that is due, not a batch: a recipient at its limit must not hide the others behind it.
+        for d in self.view.due(utc_now(), len(self.view.deliveries)):
+            if d.id in self._in_flight or busy[d.channel, d.recipient] >= self._per_recipient:
+                continue
+            busy[d.channel, d.recipient] += 1
+            due.append(d)
+            if len(due) >= min(free, self._batch):
+                break
         if not due:
             return 0
         attempts = [
@@ -161,17 +218,42 @@ class Sender:
             for d in due
         ]
         await self._record(attempts)
-        outcomes = await asyncio.gather(*(self._send(d, a) for d, a in zip(due, attempts, strict=True)))
-        await self._record(outcomes)
+        for d, a in zip(due, attempts, strict=True):
+            self._in_flight[d.id] = asyncio.create_task(self._send_and_keep(d, a), name=f"delivery-{d.id}")
         return len(due)
+
+    async def _send_and_keep(self, delivery: Delivery, attempt: DeliveryAttempted) -> None:
+        try:
+            ended = await asyncio.wait_for(self._send(delivery, attempt), timeout=self._send_timeout_s)
+        except TimeoutError:
+            reason = f"no answer within {self._send_timeout_s:g} s"
+            ended = self._failed(delivery, self._envelope(delivery, attempt), reason, retryable=True)
+        except Exception as e:  # an adapter's bug must not lose the delivery: it is tried again
+            log.exception("delivery_send_crashed", delivery_id=str(delivery.id), channel=delivery.channel)
+            ended = self._failed(delivery, self._envelope(delivery, attempt), type(e).__name__, retryable=True)
+        self._ended.append(ended)
+        self._wake.set()
+
+    async def _record_ends(self) -> None:
+        ended, self._ended = self._ended, []
+        if not ended:
+            return
+        try:
+            await self._record(ended)
+        except BaseException:
+            self._ended[:0] = ended  # kept for the next try; still in flight, so not picked again
+            raise
+        for event in ended:
+            self._in_flight.pop(event.originator_id, None)
 
     async def _record(self, events: Sequence[Event]) -> None:
         await asyncio.to_thread(self.app.record, *events)
         for event in events:
             self.view.apply(event)
 
-    async def _send(self, delivery: Delivery, attempt: DeliveryAttempted) -> Event:
-        envelope: dict[str, Any] = {
+    @staticmethod
+    def _envelope(delivery: Delivery, attempt: DeliveryAttempted) -> dict[str, Any]:
+        return {
             "originator_id": delivery.id,
             "originator_version": attempt.originator_version + 1,
             "incident_id": delivery.incident_id,
@@ -181,13 +263,22 @@ class Sender:
             "kind": delivery.kind,
             "recipient": delivery.recipient,
         }
+
+    async def _send(self, delivery: Delivery, attempt: DeliveryAttempted) -> Event:
+        envelope = self._envelope(delivery, attempt)
         try:
             channel, _, address = self.privacy.unseal(delivery.address_sealed).partition(":")
             adapter = self.adapters.get(channel)
             if adapter is None:
                 raise DeliveryError(f"channel {channel!r} is not configured", retryable=False)
             text = self.links.text_of(delivery, utc_now()) if self.links else delivery.text
-            provider_id = await adapter.send(address, text, delivery_id=delivery.id)
+            if isinstance(adapter, MessageAdapter):
+                message = Message(
+                    delivery.id, text, delivery.kind, delivery.recipient, delivery.incident_id, delivery.language
+                )
+                provider_id = await adapter.send_message(address, message)
+            else:
+                provider_id = await adapter.send(address, text, delivery_id=delivery.id)
         except UnsealError:
             return self._failed(delivery, envelope, "the address cannot be unsealed", retryable=False)
         except DeliveryError as e:
@@ -200,14 +291,19 @@ class Sender:
         self, delivery: Delivery, envelope: dict[str, Any], error: str, *, retryable: bool, reroutable: bool = True
     ) -> Event:
         attempt: int = envelope["attempt"]
-        final = not retryable or attempt >= self.policy.max_attempts
+        parked = retryable and attempt >= self.policy.max_attempts
+        if parked:  # the channel kept failing: no more attempts on it, and the reason says so
+            error = f"parked after {attempt} attempts: {error}"
+        final = not retryable or parked
         retry_at = None if final else utc_now() + self.policy.delay(delivery.id, attempt)
         if final and reroutable and delivery.alternates:
             following = delivery.alternates[0].channel
-            log.warning("delivery_rerouted", delivery_id=str(delivery.id), channel=delivery.channel, to=following)
+            log.warning(
+                "delivery_rerouted", delivery_id=str(delivery.id), channel=delivery.channel, to=following, error=error
+            )
             return DeliveryFailed(**envelope, error=error, retry_at=utc_now(), next_channel=following)
         log.warning(
-            "delivery_failed",
+            "delivery_parked" if parked else "delivery_failed",
             delivery_id=str(delivery.id),
             channel=delivery.channel,
             attempt=attempt,

@@ -13,9 +13,18 @@ from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
 from services.community import pool
 from services.community.application import CommunityService
-from services.community.registry import SEOUL_TZ, ContactChannel, Expert, Field, OnCallWindow, check_expert
+from services.community.registry import (
+    SEOUL_TZ,
+    ContactChannel,
+    Expert,
+    Field,
+    OnCallWindow,
+    RegistryError,
+    check_expert,
+)
 from shared.auth import Claims, Role
 from shared.events import utc_now
+from shared.netguard import UnsafeURLError, check_url, loopback_allowed
 from shared.webauth import requires
 
 __all__ = ["ExpertController"]
@@ -40,6 +49,14 @@ class ProfileIn(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields
         profile.pop("id", None)
         expert = Expert(id=expert_id, **profile)
         check_expert(f"expert {expert_id!r}", expert)
+        for index, contact in enumerate(expert.channels):
+            if contact.channel != "webhook":
+                continue
+            try:  # resolves the host: a webhook that leads inside is refused before it is recorded
+                check_url(contact.address, allow_loopback=loopback_allowed())
+            except UnsafeURLError as e:
+                msg = f"expert {expert_id!r}: field 'channels': [{index}] webhook refused: {e}"
+                raise RegistryError(msg) from None
         return expert
 
 

@@ -8,6 +8,8 @@ import httpx
 from litestar import Litestar
 
 from services.broadcast.application import BroadcastApplication
+from services.broadcast.briefings import FACT_SUBJECTS, BriefingClock, BriefingView, note_fact
+from services.broadcast.briefings_api import BriefingController
 from services.broadcast.channels import ChannelConfig, adapters_from
 from services.broadcast.deliveries import DeliveryView, Links, Sender, request_reporter_notice
 from services.broadcast.requests import CommunityRequests, operator_contacts
@@ -55,8 +57,16 @@ def create_app() -> Litestar:
         runtime.consumers.append(ConsumerSpec("probes", probe_subjects("broadcast", SERVICES), echo_probe("broadcast")))
         runtime.loops.append(("sender", send_deliveries))
         runtime.state["deliveries"] = view
+        # Briefings: what intake and community say of incidents, noted; reports issued when due.
+        briefings = BriefingView(runtime.application.recorder)
+        runtime.consumers.append(ConsumerSpec("briefing-facts", FACT_SUBJECTS, note_fact))
+        runtime.loops.append(("briefings", BriefingClock(runtime.application, briefings).run))
+        runtime.state["briefings"] = briefings
         return runtime
 
     return create_service_app(
-        "broadcast", runtime, description="Deliveries to members and citizens on their channels, with receipts."
+        "broadcast",
+        runtime,
+        [BriefingController],
+        description="Deliveries to members and citizens on their channels, with receipts.",
     )

@@ -8,11 +8,13 @@ sealed; the recipient is a pseudonym or a member id, never a phone number.
 from __future__ import annotations
 
 from datetime import datetime
+from uuid import UUID
 
 import msgspec
 
 from shared.events.base import Event
 from shared.events.common import ContactRef
+from shared.events.community import EngagedDepartment
 
 __all__ = ["DeliveryAttempted", "DeliveryDelivered", "DeliveryFailed", "DeliveryRequested"]
 
@@ -65,3 +67,172 @@ class DeliveryFailed(Event, frozen=True, tag="broadcast.delivery_failed"):
     def final(self) -> bool:
         """No attempt follows: the message did not reach the recipient on any channel."""
         return self.retry_at is None and not self.next_channel
+
+
+# Briefings: situation reports (EDXL-SitRep-like) for an incident's engaged departments. What
+# broadcast learns of an incident from intake and community is noted first, one stream per
+# upstream event (uuid5 of "jikimi:briefing-fact:<event id>"), so noting never contends with
+# issuing; each report is one event on the incident's briefing stream (uuid5 of
+# "jikimi:briefings:<incident id>") whose version is the report's number.
+
+
+class BriefingSeat(msgspec.Struct, frozen=True):
+    """A seat of the community as planned: its field and how many experts it needs."""
+
+    field: str
+    needed: int
+
+
+class BriefingFactNoted(Event, frozen=True, tag="broadcast.briefing_fact_noted"):
+    """A fact about an incident that its briefings report, taken from ``cause`` (an upstream tag).
+
+    A ``significant`` one calls for a report by ``due_at`` (its upstream time plus the debounce,
+    or at once): the next report is due at the earliest such time among the facts no report
+    covers yet, so a burst of changes makes one report. No reporter or phone is ever noted."""
+
+    cause: str
+    significant: bool = False
+    reason: str = ""
+    due_at: datetime | None = None
+    disaster_type: str = ""
+    severity: str = ""
+    title: str = ""
+    district_code: str | None = None
+    place: str = ""
+    lat: float | None = None
+    lon: float | None = None
+    reports: int = 0
+    """The change in the number of reports linked to the incident (+1, -1)."""
+    text: str = ""
+    casualties_injured: int | None = None
+    casualties_dead: int | None = None
+    next_update_at: datetime | None = None
+    seats: list[BriefingSeat] = msgspec.field(default_factory=list)
+    engaged: list[EngagedDepartment] = msgspec.field(default_factory=list)
+    """The departments engaged from now on (empty: unchanged), with their sealed briefing channels."""
+    expert_id: str = ""
+    seat_field: str = ""
+    member_status: str = ""
+    """invited, accepted, declined, timed_out, released, or unfillable (then ``text`` says why)."""
+    outcome: str = ""
+
+
+class SitRepUpdate(msgspec.Struct, frozen=True):
+    at: datetime
+    text: str
+
+
+class SituationInformation(msgspec.Struct, frozen=True, kw_only=True):
+    """What happened and where: type, severity, place, reports so far, updates, what changed."""
+
+    title: str = ""
+    disaster_type: str = ""
+    severity: str = ""
+    district_code: str | None = None
+    district: str = ""
+    place: str = ""
+    lat: float | None = None
+    lon: float | None = None
+    reports: int = 0
+    opened_at: datetime | None = None
+    status: str = "open"
+    outcome: str = ""
+    changes: list[str] = msgspec.field(default_factory=list)
+    """What changed since the previous report (empty for a scheduled one with nothing new)."""
+    updates: list[SitRepUpdate] = msgspec.field(default_factory=list)
+    """The latest situation updates, newest last."""
+    next_update_expected: datetime | None = None
+
+
+class CasualtySummary(msgspec.Struct, frozen=True):
+    """Casualties as last reported; None where nobody has said."""
+
+    injured: int | None = None
+    dead: int | None = None
+    as_of: datetime | None = None
+
+
+class SitRepSeat(msgspec.Struct, frozen=True):
+    field: str
+    needed: int
+    filled: int = 0
+    invited: int = 0
+    unfillable: bool = False
+    reason: str = ""
+
+
+class SitRepMember(msgspec.Struct, frozen=True):
+    """An expert by id and field only."""
+
+    expert_id: str
+    field: str
+    status: str
+
+
+class SitRepDepartment(msgspec.Struct, frozen=True):
+    id: str
+    name: str
+    kind: str
+
+
+class ResponseResources(msgspec.Struct, frozen=True):
+    """The community: its seats (filled/needed), its experts, the departments engaged."""
+
+    seats: list[SitRepSeat] = msgspec.field(default_factory=list)
+    members: list[SitRepMember] = msgspec.field(default_factory=list)
+    departments: list[SitRepDepartment] = msgspec.field(default_factory=list)
+
+
+class SitRepBody(msgspec.Struct, frozen=True):
+    situation: SituationInformation
+    casualties: CasualtySummary = msgspec.field(default_factory=CasualtySummary)
+    resources: ResponseResources = msgspec.field(default_factory=ResponseResources)
+
+
+class SitRep(msgspec.Struct, frozen=True, kw_only=True):
+    """One situation report, shaped after EDXL-SitRep (message id, preparer, purpose, number and
+    version, period covered, incidents, severity, body, next report)."""
+
+    message_id: UUID
+    prepared_by: str
+    prepared_at: datetime
+    purpose: str
+    report_number: int
+    report_version: str
+    """Initial, Update or Final."""
+    period_from: datetime
+    period_to: datetime
+    incident_ids: list[UUID] = msgspec.field(default_factory=list)
+    severity: str = ""
+    body: SitRepBody
+    next_report_at: datetime | None = None
+
+
+class BriefingIssued(Event, frozen=True, tag="broadcast.briefing_issued"):
+    """Report ``number`` of the incident was issued (and requested for each of ``recipients``)."""
+
+    number: int
+    version: str
+    sitrep: SitRep
+    reason: str = ""
+    covers: list[UUID] = msgspec.field(default_factory=list)
+    """The significant facts (BriefingFactNoted stream ids) this report answered."""
+    recipients: list[str] = msgspec.field(default_factory=list)
+    next_report_at: datetime | None = None
+    """When the next scheduled report falls due (None: only changes call for one)."""
+
+
+__all__ += [
+    "BriefingFactNoted",
+    "BriefingIssued",
+    "BriefingSeat",
+    "CasualtySummary",
+    "ResponseResources",
+    "SitRep",
+    "SitRepBody",
+    "SitRepDepartment",
+    "SitRepMember",
+    "SitRepSeat",
+    "SitRepUpdate",
+    "SituationInformation",
+]

@@ -12,6 +12,7 @@ from services.broadcast.briefings import FACT_SUBJECTS, BriefingClock, BriefingV
 from services.broadcast.briefings_api import BriefingController
 from services.broadcast.channels import ChannelConfig, adapters_from
 from services.broadcast.deliveries import DeliveryView, Links, Sender, request_reporter_notice
+from services.broadcast.public import PublicController, PublicFollower, PublicView
 from services.broadcast.requests import CommunityRequests, operator_contacts
 from shared.events.community import MemberInvited, MemberReleased, ReporterJoined, SeatUnfillable
 from shared.events.intake import ReporterNoticeQueued
@@ -57,6 +58,11 @@ def create_app() -> Litestar:
         runtime.consumers.append(ConsumerSpec("probes", probe_subjects("broadcast", SERVICES), echo_probe("broadcast")))
         runtime.loops.append(("sender", send_deliveries))
         runtime.state["deliveries"] = view
+        # The public: a view of intake's public events, read from the stream's start (see public/follow.py).
+        public = PublicView()
+        follower = PublicFollower(public, lambda: runtime.nc, stream=runtime.nats.stream)
+        runtime.loops.append(("public", follower.run))
+        runtime.state["public"] = public
         # Briefings: what intake and community say of incidents, noted; reports issued when due.
         briefings = BriefingView(runtime.application.recorder)
         runtime.consumers.append(ConsumerSpec("briefing-facts", FACT_SUBJECTS, note_fact))
@@ -67,6 +73,6 @@ def create_app() -> Litestar:
     return create_service_app(
         "broadcast",
         runtime,
-        [BriefingController],
+        [PublicController, BriefingController],
         description="Deliveries to members and citizens on their channels, with receipts.",
     )

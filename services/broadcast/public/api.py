@@ -16,7 +16,7 @@ import msgspec
 from litestar import Controller, Request, Response, get
 from litestar.datastructures import State
 from litestar.exceptions import HTTPException, NotFoundException, ValidationException
-from litestar.params import Parameter
+from litestar.params import FromPath, QueryParameter
 from litestar.status_codes import HTTP_503_SERVICE_UNAVAILABLE
 
 from services.broadcast.public.cap import to_bytes
@@ -153,7 +153,7 @@ class PublicController(Controller):
         summary="One alert as a CAP 1.2 document: /public/alerts/{id}.cap (a closed incident's is its Cancel)",
         media_type=CAP_MEDIA_TYPE,
     )
-    async def alert(self, name: str, request: Request[Any, Any, Any], state: State) -> Response[bytes]:
+    async def alert(self, name: FromPath[str], request: Request[Any, Any, Any], state: State) -> Response[bytes]:
         # litestar parameters are whole path segments, so the ".cap" suffix is read here.
         stem, dot, extension = name.rpartition(".")
         try:
@@ -172,9 +172,9 @@ class PublicController(Controller):
     async def incidents(
         self,
         state: State,
-        district: Annotated[str | None, Parameter(pattern=r"^\d{5}$", description="a Seoul district code")] = None,
+        district: Annotated[str | None, QueryParameter(pattern=r"^\d{5}$", description="a Seoul district code")] = None,
         disaster_type: Annotated[
-            str | None, Parameter(query="type", max_length=50, description="a disaster type slug")
+            str | None, QueryParameter(name="type", max_length=50, description="a disaster type slug")
         ] = None,
     ) -> list[PublicIncidentOut]:
         if district is not None and geo.district_by_code(district) is None:
@@ -190,7 +190,9 @@ class PublicController(Controller):
         return [GuideSummaryOut(g.slug, g.code, g.ko.title, g.en.title) for g in all_guides()]
 
     @get("/guides/{slug:str}", operation_id="getPublicGuide", summary="One action guide in Korean or English")
-    async def guide(self, slug: str, lang: Literal["ko", "en"] = "ko") -> GuideOut:
+    async def guide(
+        self, slug: FromPath[str], lang: Annotated[Literal["ko", "en"], QueryParameter(description="ko or en")] = "ko"
+    ) -> GuideOut:
         try:
             guide = get_guide(slug)
         except UnknownGuideError:

@@ -4,17 +4,19 @@ message, then follow new ones.
 Why not a ``StreamConsumer`` whose handler records nothing and updates the view on the side: its
 durable consumer acknowledges each event once handled and writes a tracking row, so after a
 restart JetStream delivers only what came since, and the in-memory view would have lost every
-alert from before. Recording events of our own (a copy of each public alert in broadcast's log)
+alert from before; and a service's instances share a durable consumer, so each would see only
+its part of the events. Recording events of our own (a copy of each public alert in broadcast's log)
 would work, but would add a contract event that only repeats intake's facts.
 
 So broadcast keeps no state of its own for the public: each process reads intake's events
 straight from the stream (which keeps them for ever, see ``shared.stream``) through an ephemeral
 pull consumer with no acknowledgements, starting at sequence 1, or after the last sequence it
 applied when a broken connection makes it start over. The view is therefore complete after a
-restart by construction: it is the fold of every public event in the stream. It says it has
-caught up (``PublicView.caught_up``) once a message reports nothing pending after it, or a fetch
-finds nothing; the routes wait for that, so a restarted process never serves a partial feed.
-Each process reads on its own; nothing is shared between replicas.
+restart by construction: it is the fold of every public event in the stream. It says it has caught
+up (``PublicView.caught_up``) once a message reports nothing pending after it, or the consumer
+reports nothing pending when a fetch finds nothing; the routes wait for that, so a restarted
+process never serves a partial feed. Each process reads on its own; nothing is shared between
+replicas.
 """
 
 from __future__ import annotations
@@ -89,7 +91,9 @@ class PublicFollower:
         try:
             msgs = await psub.fetch(1, timeout=0.5)
         except (TimeoutError, NatsTimeoutError):
-            self._caught_up()
+            # Nothing came; a slow server is not an empty stream, so ask the consumer itself.
+            if not self.view.caught_up.is_set() and (await psub.consumer_info()).num_pending == 0:
+                self._caught_up()
             return
         with contextlib.suppress(TimeoutError, NatsTimeoutError):
             msgs += await psub.fetch(self._batch_size - 1, timeout=0.002)

@@ -8,7 +8,7 @@ import httpx
 from litestar import Litestar
 
 from services.broadcast.application import BroadcastApplication
-from services.broadcast.briefings import FACT_SUBJECTS, BriefingClock, BriefingView, note_fact
+from services.broadcast.briefings import FACT_SUBJECTS, BriefingClock, BriefingView, FactNotes
 from services.broadcast.briefings_api import BriefingController
 from services.broadcast.channels import ChannelConfig, adapters_from
 from services.broadcast.deliveries import DeliveryView, Links, Sender, request_reporter_notice
@@ -65,7 +65,7 @@ def create_app() -> Litestar:
         runtime.state["public"] = public
         # Briefings: what intake and community say of incidents, noted; reports issued when due.
         briefings = BriefingView(runtime.application.recorder)
-        runtime.consumers.append(ConsumerSpec("briefing-facts", FACT_SUBJECTS, note_fact))
+        runtime.consumers.append(ConsumerSpec("briefing-facts", FACT_SUBJECTS, FactNotes.from_env().note))
         runtime.loops.append(("briefings", BriefingClock(runtime.application, briefings).run))
         runtime.state["briefings"] = briefings
         return runtime

@@ -7,7 +7,7 @@ debounce or on the severity's schedule, Final on close) with one delivery per de
 """
 
 from services.broadcast.briefings.clock import BriefingClock
-from services.broadcast.briefings.facts import DEBOUNCE, FACT_SOURCES, FACT_SUBJECTS, note_fact
+from services.broadcast.briefings.facts import DEBOUNCE, FACT_SOURCES, FACT_SUBJECTS, FactNotes, note_fact
 from services.broadcast.briefings.policy import INTERVALS, briefing_stream, due_at, issue
 from services.broadcast.briefings.state import BriefingView, IncidentBriefing
 from services.broadcast.briefings.text import briefing_html, briefing_text
@@ -19,6 +19,7 @@ __all__ = [
     "INTERVALS",
     "BriefingClock",
     "BriefingView",
+    "FactNotes",
     "IncidentBriefing",
     "briefing_html",
     "briefing_stream",

@@ -9,6 +9,7 @@ phone number; departments' briefing addresses stay sealed.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
@@ -40,7 +41,7 @@ from shared.events.intake import (
     SituationUpdated,
 )
 
-__all__ = ["DEBOUNCE", "FACT_SOURCES", "FACT_SUBJECTS", "note_fact"]
+__all__ = ["DEBOUNCE", "FACT_SOURCES", "FACT_SUBJECTS", "FactNotes", "note_fact"]
 
 DEBOUNCE = timedelta(seconds=30)
 """Changes within this long of the first one not yet reported make one report."""
@@ -160,26 +161,41 @@ def _rank(severity: str) -> int:
         return -1
 
 
-def note_fact(event: Event) -> Sequence[Event]:
-    """A consumer handler: the fact an upstream event adds to its incident's briefings."""
-    if event.incident_id is None:
-        return ()
-    fields = _facts(event)
-    if fields is None:
-        return ()
-    significant = bool(fields.get("reason"))
-    if significant:
-        fields.setdefault("due_at", event.recorded_at + DEBOUNCE)
-    return [
-        BriefingFactNoted(
-            originator_id=uuid5(NAMESPACE_URL, f"jikimi:briefing-fact:{event.id}"),
-            originator_version=1,
-            incident_id=event.incident_id,
-            occurred_at=event.recorded_at,
-            causation_id=event.id,
-            correlation_id=event.correlation_id or event.id,
-            cause=event.wire_tag(),
-            significant=significant,
-            **fields,
-        )
-    ]
+class FactNotes:
+    """The handler, with the debounce it writes into each significant fact's ``due_at``."""
+
+    def __init__(self, debounce: timedelta = DEBOUNCE) -> None:
+        self.debounce = debounce
+
+    @classmethod
+    def from_env(cls) -> FactNotes:
+        """``JIKIMI_BRIEFING_DEBOUNCE_S`` seconds (default 30)."""
+        return cls(timedelta(seconds=float(os.environ.get("JIKIMI_BRIEFING_DEBOUNCE_S", DEBOUNCE.total_seconds()))))
+
+    def note(self, event: Event) -> Sequence[Event]:
+        """A consumer handler: the fact an upstream event adds to its incident's briefings."""
+        if event.incident_id is None:
+            return ()
+        fields = _facts(event)
+        if fields is None:
+            return ()
+        significant = bool(fields.get("reason"))
+        if significant:
+            fields.setdefault("due_at", event.recorded_at + self.debounce)
+        return [
+            BriefingFactNoted(
+                originator_id=uuid5(NAMESPACE_URL, f"jikimi:briefing-fact:{event.id}"),
+                originator_version=1,
+                incident_id=event.incident_id,
+                occurred_at=event.recorded_at,
+                causation_id=event.id,
+                correlation_id=event.correlation_id or event.id,
+                cause=event.wire_tag(),
+                significant=significant,
+                **fields,
+            )
+        ]
+
+
+note_fact = FactNotes().note
+"""The handler with the default debounce."""

@@ -60,8 +60,11 @@ def briefing_stream(incident_id: UUID) -> UUID:
 
 def due_at(b: IncidentBriefing) -> datetime | None:
     """When the incident's next report falls due; None while its community is not assembled,
-    after the Final report, or when nothing is pending and nothing is scheduled."""
+    after the Final report, or when nothing is pending and nothing is scheduled. An incident
+    closed before any report gets none (nor do closed incidents a first deployment reads)."""
     if b.assembled_at is None or (b.briefings and b.briefings[-1].version == "Final"):
+        return None
+    if b.closed and not b.briefings:
         return None
     times = [p.due_at for p in b.pending.values()]
     if b.next_report_at is not None:

@@ -384,3 +384,9 @@ async def test_a_report_is_an_escaped_html_page_for_a_browser() -> None:
     assert page.headers["content-type"].startswith("text/html")
     assert "&lt;b&gt;3층&lt;/b&gt; &amp; 옥상" in page.text
     assert "default-src 'none'" in page.headers["content-security-policy"]
+
+
+async def test_an_incident_closed_before_its_first_report_is_not_briefed() -> None:
+    broadcast, fire = Broadcast(), Incident()
+    broadcast.hear(fire.opened(), fire.assembled(T0), fire.closed(T0 + timedelta(seconds=1)))
+    assert await broadcast.tick(T0 + timedelta(hours=1)) == []

@@ -95,6 +95,27 @@ def korean_alert(identifier: str) -> bytes:
 </alert>""".encode()
 
 
+# First in the module, so that its broadcast processes are the only ones running (the module's own
+# starts with the next test): every process holds database connections.
+def test_a_restarted_broadcast_still_has_the_alert_in_its_feed(
+    intake: str, database: DatabaseSettings, nats_settings: NatsSettings
+) -> None:
+    identifier = f"KMA-{uuid4().hex[:12]}"
+    with service_process("broadcast", database, nats_settings.url) as before:
+        posted = httpx.post(
+            f"{intake}/alerts/cap",
+            content=korean_alert(identifier),
+            headers={**OPERATOR, "Content-Type": "application/cap+xml"},
+            timeout=10,
+        )
+        alert_id = posted.json()["id"]
+        assert eventually(lambda: f"urn:uuid:{alert_id}" in feed_entries(before))
+
+    with service_process("broadcast", database, nats_settings.url) as after:
+        # The routes answer once the view has read the stream, so the first answer is complete.
+        assert f"urn:uuid:{alert_id}" in feed_entries(after)
+
+
 def test_an_incident_an_operator_makes_public_is_listed_and_in_the_feed_until_it_closes(
     intake: str, broadcast: str
 ) -> None:
@@ -154,22 +175,3 @@ def test_a_cap_alert_posted_to_intake_is_relayed_in_the_feed(intake: str, broadc
     entry = feed_entries(broadcast)[f"urn:uuid:{alert_id}"]
     assert entry.findtext("atom:content/cap:alert/cap:identifier", namespaces=NS) == identifier
     assert entry.findtext("atom:title", namespaces=NS) == "마포구 호우경보 & 하천 통제"
-
-
-def test_a_restarted_broadcast_still_has_the_alert_in_its_feed(
-    intake: str, database: DatabaseSettings, nats_settings: NatsSettings
-) -> None:
-    identifier = f"KMA-{uuid4().hex[:12]}"
-    with service_process("broadcast", database, nats_settings.url) as before:
-        posted = httpx.post(
-            f"{intake}/alerts/cap",
-            content=korean_alert(identifier),
-            headers={**OPERATOR, "Content-Type": "application/cap+xml"},
-            timeout=10,
-        )
-        alert_id = posted.json()["id"]
-        assert eventually(lambda: f"urn:uuid:{alert_id}" in feed_entries(before))
-
-    with service_process("broadcast", database, nats_settings.url) as after:
-        # The routes answer once the view has read the stream, so the first answer is complete.
-        assert f"urn:uuid:{alert_id}" in feed_entries(after)

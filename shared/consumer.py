@@ -53,15 +53,15 @@ class ConsumerStats:
 
 
 class _Item:
-    __slots__ = ("event", "msg")
+    __slots__ = ("event", "msg", "tracking")
 
-    def __init__(self, msg: Msg, event: Event) -> None:
+    def __init__(self, msg: Msg, event: Event, consumer: str) -> None:
         self.msg = msg
         self.event = event
-
-    @property
-    def tracking(self) -> Tracking:
-        return Tracking(self.event.service, self.event.position)
+        # Keyed by upstream service AND consumer: two consumers of one service may both take an
+        # event (broadcast's briefings and its invitations both read MemberInvited); each must
+        # record, and recognise, only its own processing of it.
+        self.tracking = Tracking(f"{event.service}/{consumer}", event.position)
 
 
 class StreamConsumer:
@@ -146,7 +146,7 @@ class StreamConsumer:
         items: list[_Item] = []
         for msg in msgs:
             try:
-                items.append(_Item(msg, CODEC.decode(msg.data)))
+                items.append(_Item(msg, CODEC.decode(msg.data), self.durable))
             except UnknownEventError as e:
                 await self._park(msg, f"undecodable: {e}")
         items = await self._without_processed(items)

@@ -3,18 +3,24 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
+from typing import Any
 
 import httpx
 from litestar import Litestar
+from litestar.datastructures import State
+from litestar.di import Provide
 
+from services.broadcast.api.live import DeliveriesController, LiveController, live_socket
 from services.broadcast.application import BroadcastApplication
 from services.broadcast.briefings import FACT_SUBJECTS, BriefingClock, BriefingView, FactNotes
 from services.broadcast.briefings_api import BriefingController
 from services.broadcast.channels import ChannelConfig, adapters_from
 from services.broadcast.deliveries import DeliveryView, Links, Sender, request_reporter_notice
+from services.broadcast.live import LiveHub, fan_out
 from services.broadcast.public import PublicController, PublicFollower, PublicView
 from services.broadcast.requests import CommunityRequests, operator_contacts
-from shared.events.community import MemberInvited, MemberReleased, ReporterJoined, SeatUnfillable
+from shared.events.community import MemberInvited, MemberReleased, MessagePosted, ReporterJoined, SeatUnfillable
 from shared.events.intake import ReporterNoticeQueued
 from shared.privacy import Privacy
 from shared.probes import echo_probe, probe_subjects
@@ -58,6 +64,14 @@ def create_app() -> Litestar:
         runtime.consumers.append(ConsumerSpec("probes", probe_subjects("broadcast", SERVICES), echo_probe("broadcast")))
         runtime.loops.append(("sender", send_deliveries))
         runtime.state["deliveries"] = view
+        # Live streams: room messages fan out to one live delivery per member; one hub per process.
+        rooms = f"jikimi.community.{MessagePosted.event_name()}"
+        runtime.consumers.append(ConsumerSpec("room-messages", [rooms], fan_out))
+        assert runtime.database is not None
+        live = LiveHub(runtime.application, database_url=runtime.database.url)
+        runtime.starting.append(live.start)
+        runtime.loops.append(("live", live.run))
+        runtime.state["live"] = live
         # The public: a view of intake's public events, read from the stream's start (see public/follow.py).
         public = PublicView()
         follower = PublicFollower(public, lambda: runtime.nc, stream=runtime.nats.stream)
@@ -73,6 +87,17 @@ def create_app() -> Litestar:
     return create_service_app(
         "broadcast",
         runtime,
-        [PublicController, BriefingController],
+        [LiveController, DeliveriesController, live_socket, PublicController, BriefingController],
         description="Deliveries to members and citizens on their channels, with receipts.",
+        dependencies={
+            "live": Provide(_from_state("live"), sync_to_thread=False),
+            "deliveries": Provide(_from_state("deliveries"), sync_to_thread=False),
+        },
     )
+
+
+def _from_state(name: str) -> Callable[[State], Any]:
+    def provide(state: State) -> Any:
+        return state[name]
+
+    return provide

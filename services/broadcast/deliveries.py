@@ -76,7 +76,7 @@ class DeliveryView(LogView):
 
     def due(self, now: datetime, limit: int) -> list[Delivery]:
         with self.lock:
-            ready = [d for d in self.deliveries.values() if d.pending and d.due_at <= now]
+            ready = [d for d in self.deliveries.values() if d.pending and not d.live and d.due_at <= now]
         return sorted(ready, key=lambda d: d.due_at)[:limit]
 
 
@@ -141,7 +141,7 @@ class Sender:
         concurrency: int = 50,
         per_recipient: int = 4,
         send_timeout_s: float = 30.0,
-        grace_s: float = 5.0,
+        grace_s: float = 2.0,  # within the 5 s the runtime gives a loop to stop
     ) -> None:
         self.app, self.view, self.adapters, self.privacy = app, view, adapters, privacy
         self.links = links

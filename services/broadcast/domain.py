@@ -16,10 +16,19 @@ from uuid import UUID
 import msgspec
 
 from shared.events import Event
-from shared.events.broadcast import DeliveryAttempted, DeliveryDelivered, DeliveryFailed, DeliveryRequested
+from shared.events.broadcast import (
+    DeliveryAcknowledged,
+    DeliveryAttempted,
+    DeliveryDelivered,
+    DeliveryFailed,
+    DeliveryRequested,
+)
 from shared.events.common import ContactRef
 
-__all__ = ["Delivery", "RetryPolicy", "apply_delivery"]
+__all__ = ["LIVE", "Delivery", "RetryPolicy", "apply_delivery"]
+
+LIVE = "live"
+"""The channel of deliveries to a member's live stream."""
 
 
 class RetryPolicy(msgspec.Struct, frozen=True):
@@ -52,13 +61,21 @@ class Delivery(msgspec.Struct, frozen=True, kw_only=True):
     status: Literal["pending", "delivered", "failed"] = "pending"
     due_at: datetime
     last_error: str = ""
+    data: dict[str, str] = msgspec.field(default_factory=dict)
+    acknowledged_by: str = ""
+    """Who acknowledged it (``role:id``), once they have."""
 
     @property
     def pending(self) -> bool:
         return self.status == "pending"
 
+    @property
+    def live(self) -> bool:
+        """Delivered on the recipient's live stream (SSE, WebSocket), not sent by the Sender."""
+        return self.channel == LIVE
 
-def apply_delivery(delivery: Delivery | None, event: Event) -> Delivery | None:
+
+def apply_delivery(delivery: Delivery | None, event: Event) -> Delivery | None:  # noqa: PLR0911 -- a case per event
     """The delivery after ``event``."""
     match event:
         case DeliveryRequested():
@@ -76,7 +93,10 @@ def apply_delivery(delivery: Delivery | None, event: Event) -> Delivery | None:
                 language=event.language,
                 alternates=tuple(event.alternates),
                 link_until=event.link_until,
+                data=event.data,
             )
+        case DeliveryAcknowledged() if delivery is not None:
+            return msgspec.structs.replace(delivery, version=event.originator_version, acknowledged_by=event.by)
         case DeliveryAttempted() if delivery is not None:
             return msgspec.structs.replace(delivery, version=event.originator_version, attempts=event.attempt)
         case DeliveryDelivered() if delivery is not None:

@@ -17,13 +17,12 @@ from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from uuid import UUID
 
-import psycopg
 import structlog
-from psycopg import sql
 
 from services.community.rooms import PAGE, history
 from services.community.view import Community, CommunityView, community_id
 from shared.eventlog.application import ServiceApplication
+from shared.eventlog.notify import wake_on_commit
 from shared.events import CODEC, UnknownEventError
 from shared.events.community import MessagePosted
 
@@ -207,19 +206,8 @@ class RoomWatch:
                 return
 
     async def _listen(self, stop: asyncio.Event) -> None:
-        """Wake on each commit, from the recorder's NOTIFY channel (the relay listens the same way)."""
         assert self._database_url is not None
-        channel = sql.SQL("LISTEN {0}").format(sql.Identifier(getattr(self._recorder, "channel_name", "")))
-        while not stop.is_set():
-            try:
-                async with await psycopg.AsyncConnection.connect(self._database_url, autocommit=True) as conn:
-                    await conn.execute(channel)
-                    self._wake.set()  # catch anything committed before we listened
-                    async for _ in conn.notifies():
-                        self._wake.set()
-            except (psycopg.Error, OSError) as e:
-                log.warning("room_watch_listen_failed", error=repr(e))
-                await asyncio.sleep(1.0)
+        await wake_on_commit(self._recorder, self._database_url, self._wake, stop)
 
 
 def _why_not(community: Community | None, role: str, subject: str) -> str:

@@ -90,6 +90,14 @@ class Community(msgspec.Struct, frozen=True, kw_only=True):
         return role == "department" and subject in self.departments
 
     @property
+    def audience(self) -> list[str]:
+        """Who is in the room now, as ``role:id``: experts invited or seated, departments engaged,
+        reporters who joined (operators see every room and are not listed)."""
+        experts = [f"expert:{e}" for e in sorted(self.invited)]
+        departments = [f"department:{d}" for d in sorted(self.departments)]
+        return experts + departments + [f"citizen:{r}" for r in sorted(self.reporters)]
+
+    @property
     def invited(self) -> frozenset[str]:
         """Experts holding an open invitation or a seat (their load)."""
         return frozenset(e for e, i in self.invitations.items() if i.status in {"invited", "accepted"})

@@ -16,7 +16,7 @@ from shared.events.base import Event
 from shared.events.common import ContactRef
 from shared.events.community import EngagedDepartment
 
-__all__ = ["DeliveryAttempted", "DeliveryDelivered", "DeliveryFailed", "DeliveryRequested"]
+__all__ = ["DeliveryAcknowledged", "DeliveryAttempted", "DeliveryDelivered", "DeliveryFailed", "DeliveryRequested"]
 
 
 class DeliveryRequested(Event, frozen=True, tag="broadcast.delivery_requested"):
@@ -30,6 +30,8 @@ class DeliveryRequested(Event, frozen=True, tag="broadcast.delivery_requested"):
     language: str = "ko"
     alternates: list[ContactRef] = msgspec.field(default_factory=list)
     """Other channels to fall back to, in order, when ``channel`` fails for good."""
+    data: dict[str, str] = msgspec.field(default_factory=dict)
+    """What a live client shows beside the text (a room message's author and number …)."""
     link_until: datetime | None = None
     """The message carries a link (an invitation's, a room's) minted when sent, valid until then;
     the text holds ``{link}`` where it goes. No link is ever stored in an event."""
@@ -67,6 +69,14 @@ class DeliveryFailed(Event, frozen=True, tag="broadcast.delivery_failed"):
     def final(self) -> bool:
         """No attempt follows: the message did not reach the recipient on any channel."""
         return self.retry_at is None and not self.next_channel
+
+
+class DeliveryAcknowledged(Event, frozen=True, tag="broadcast.delivery_acknowledged"):
+    """The recipient saw it: acknowledged on their live stream (``by`` is ``role:id``)."""
+
+    recipient: str
+    kind: str = ""
+    by: str = ""
 
 
 # Briefings: situation reports (EDXL-SitRep-like) for an incident's engaged departments. What

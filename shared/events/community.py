@@ -201,6 +201,9 @@ class MessagePosted(Event, frozen=True, tag="community.message_posted"):
     lat: float | None = None
     lon: float | None = None
     photo_ref: str = ""
+    audience: list[str] = msgspec.field(default_factory=list)
+    """The room's members when it was posted (``role:id``; operators see every room and are not
+    listed): broadcast fans the message out to each of them but its author."""
 
 
 # The registry of experts. An expert's stream is the expert (uuid5 of "jikimi:expert:<id>"). Contact

@@ -180,3 +180,27 @@ async def test_redeliveries_already_processed_are_acknowledged_without_a_second_
     assert worker.stats.redelivered == 2
     assert worker.stats.batches == batches_before + 1  # the new one, committed as a batch of its own
     assert sorted(e.probe_position for e in echoes(app)) == [1, 2, 3]
+
+
+async def test_two_consumers_of_one_service_each_process_the_same_upstream_event() -> None:
+    """Broadcast's briefings and its invitations both read community's MemberInvited: the one
+    that runs second must not take the event for one it already processed."""
+    app = Community()
+    first, _ = consumer(app)
+    second = StreamConsumer(
+        app,
+        FakeJetStream(),
+        name="probes-again",
+        subjects=["jikimi.*.probe_sent"],
+        handler=lambda e: [  # type: ignore[arg-type]
+            msgspec.structs.replace(r, originator_id=uuid5(NAMESPACE_URL, f"again:{r.originator_id}"))
+            for r in echo_probe(app.service)(e)
+        ],
+        stream="JIKIMI",
+    )
+    [msg] = probes(1)
+    await first.process([msg])  # type: ignore[list-item]
+    await second.process([msg])  # type: ignore[list-item]
+    assert second.stats.processed == 1
+    assert second.stats.redelivered == 0
+    assert len(echoes(app)) == 2

@@ -99,11 +99,13 @@ async def _messages(service: CommunityService, incident_id: UUID, after: int, re
 async def _post(service: CommunityService, incident_id: UUID, data: MessageIn, author: str) -> MessageOut:
     if not (data.text.strip() or data.photo_ref or (data.lat is not None and data.lon is not None)):
         raise ValidationException("text: a message needs text, a place (lat and lon) or a photo")
+    community = await service.get(incident_id)
     posted = await asyncio.to_thread(
         post_message,
         service.app,
         incident_id,
         author=author,
+        audience=community.audience if community is not None else [],
         text=data.text,
         lat=data.lat,
         lon=data.lon,

@@ -1,0 +1,1 @@
+"""Broadcast over HTTP: one module per resource (live streams, briefings, the public)."""

@@ -56,3 +56,7 @@ def configure_logging(level: str = "info", *, json: bool | None = None) -> None:
         cache_logger_on_first_use=True,
     )
     logging.basicConfig(level=level.upper(), stream=sys.stderr, format="%(levelname)s %(name)s %(message)s")
+    # httpx and httpcore log each request's URL at INFO: a Telegram bot token is in the path, and a
+    # webhook URL can hold a secret. Only their warnings and errors are wanted.
+    for chatty in ("httpx", "httpcore"):
+        logging.getLogger(chatty).setLevel(max(logging.WARNING, logging.getLevelName(level.upper())))

@@ -21,7 +21,7 @@ from jikimi.embedded import free_port
 from shared.events.community import InvitationDelivered, MemberInvited, SeatUnfillable
 from shared.settings import DatabaseSettings, NatsSettings
 from tests.integration.pipeline import service_app
-from tests.integration.services import service_process
+from tests.integration.services import ROOT, service_process
 from tests.integration.test_community_assembly import community_events, report_and_wait_for_invitations, token
 
 BOT_TOKEN, TELEGRAM_SECRET = "456:INVITETOKEN", "tg-webhook-secret"
@@ -51,6 +51,10 @@ def telegram() -> Iterator[str]:
     threading.Thread(target=server.serve_forever, daemon=True).start()
     yield f"http://127.0.0.1:{server.server_port}"
     server.shutdown()
+
+
+BROADCAST_LOG = ROOT / "var" / "log" / "test-broadcast.log"
+LOG_START = BROADCAST_LOG.stat().st_size if BROADCAST_LOG.exists() else 0
 
 
 @pytest.fixture(scope="module")
@@ -134,6 +138,8 @@ def test_an_invited_expert_gets_a_telegram_message_whose_link_accepts_the_seat_o
         assert members[expert_id] == "accepted"
         assert client.post(f"{path}/accept").status_code == 409  # single use
         assert client.post(f"{path[:-4]}XXXX/accept").status_code == 401  # a forged link
+    written = BROADCAST_LOG.read_bytes()[LOG_START:]
+    assert BOT_TOKEN.encode() not in written, "the bot token (in the Bot API's URL) reached the log"
 
 
 def test_when_nobody_in_the_pool_can_take_a_seat_the_situation_room_is_told_on_its_channel(

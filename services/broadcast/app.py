@@ -12,6 +12,7 @@ from litestar.datastructures import State
 from litestar.di import Provide
 
 from services.broadcast.api.live import DeliveriesController, LiveController, live_socket
+from services.broadcast.api.subscriptions import SubscriptionController, SubscriptionDesk
 from services.broadcast.application import BroadcastApplication
 from services.broadcast.briefings import FACT_SUBJECTS, BriefingClock, BriefingView, FactNotes
 from services.broadcast.briefings_api import BriefingController
@@ -20,8 +21,9 @@ from services.broadcast.deliveries import DeliveryView, Links, Sender, request_r
 from services.broadcast.live import LiveHub, fan_out
 from services.broadcast.public import PublicController, PublicFollower, PublicView
 from services.broadcast.requests import CommunityRequests, operator_contacts
+from services.broadcast.subscriptions import DistrictGuides, Subscriptions
 from shared.events.community import MemberInvited, MemberReleased, MessagePosted, ReporterJoined, SeatUnfillable
-from shared.events.intake import ReporterNoticeQueued
+from shared.events.intake import CapAlertReceived, IncidentOpened, ReporterNoticeQueued
 from shared.privacy import Privacy
 from shared.probes import echo_probe, probe_subjects
 from shared.runtime import ConsumerSpec, ServiceRuntime
@@ -82,16 +84,33 @@ def create_app() -> Litestar:
         runtime.consumers.append(ConsumerSpec("briefing-facts", FACT_SUBJECTS, FactNotes.from_env().note))
         runtime.loops.append(("briefings", BriefingClock(runtime.application, briefings).run))
         runtime.state["briefings"] = briefings
+        # Subscriptions: citizens of a district get the guide when an incident opens there (or a
+        # national alert names it); the consumer reads the view it folds, as its state.
+        subscriptions = Subscriptions(runtime.application.recorder)
+        guides = DistrictGuides(subscriptions)
+        opened = [f"jikimi.intake.{e.event_name()}" for e in (IncidentOpened, CapAlertReceived)]
+        runtime.consumers.append(ConsumerSpec("district-guides", opened, guides.handle, state=subscriptions))
+        runtime.state["subscription_desk"] = SubscriptionDesk(
+            runtime.application, subscriptions, privacy, settings.secret_key
+        )
         return runtime
 
     return create_service_app(
         "broadcast",
         runtime,
-        [LiveController, DeliveriesController, live_socket, PublicController, BriefingController],
+        [
+            LiveController,
+            DeliveriesController,
+            live_socket,
+            PublicController,
+            BriefingController,
+            SubscriptionController,
+        ],
         description="Deliveries to members and citizens on their channels, with receipts.",
         dependencies={
             "live": Provide(_from_state("live"), sync_to_thread=False),
             "deliveries": Provide(_from_state("deliveries"), sync_to_thread=False),
+            "subscription_desk": Provide(_from_state("subscription_desk"), sync_to_thread=False),
         },
     )
 

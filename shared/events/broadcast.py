@@ -246,3 +246,29 @@ __all__ += [
     "SitRepUpdate",
     "SituationInformation",
 ]
+
+
+# Subscriptions: citizens who asked to be told when an incident opens in a district. A
+# subscription's stream id is uuid5 of "jikimi:subscription:<subscriber>:<district code>", so the
+# same channel, address and district make one stream however often they are sent. The address is
+# sealed as "channel:address"; the subscriber is its pseudonym.
+
+
+class SubscriptionAdded(Event, frozen=True, tag="broadcast.subscription_added"):
+    """``subscriber`` (a pseudonym) wants the guides of incidents in ``district_code`` on ``channel``."""
+
+    subscriber: str
+    district_code: str
+    channel: str
+    address_sealed: str
+    language: str = "ko"
+
+
+class SubscriptionRemoved(Event, frozen=True, tag="broadcast.subscription_removed"):
+    """The subscriber followed their unsubscribe link: nothing more for this district."""
+
+    subscriber: str = ""
+    district_code: str = ""
+
+
+__all__ += ["SubscriptionAdded", "SubscriptionRemoved"]

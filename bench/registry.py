@@ -5,7 +5,7 @@ A new area adds a module with its own ``BENCHMARKS`` tuple and one line here.
 
 from __future__ import annotations
 
-from bench import community, eventlog, intake, jetstream, pipeline, postgres
+from bench import broadcast, community, eventlog, intake, jetstream, live, pipeline, postgres
 from bench.figures import Benchmark
 
 __all__ = ["BENCHMARKS"]
@@ -17,4 +17,6 @@ BENCHMARKS: tuple[Benchmark, ...] = (
     *pipeline.BENCHMARKS,
     *intake.BENCHMARKS,
     *community.BENCHMARKS,
+    *live.BENCHMARKS,
+    *broadcast.BENCHMARKS,
 )

@@ -14,6 +14,7 @@ from services.community.api import (
     InvitationLinkController,
     RoomController,
     RoomLinkController,
+    room_socket,
 )
 from services.community.application import CommunityApplication, CommunityService
 from services.community.invitations import AnswerError, CommunityNotFoundError
@@ -108,7 +109,14 @@ def create_app() -> Litestar:
     return create_service_app(
         "community",
         runtime,
-        [CommunityController, InvitationLinkController, RoomController, RoomLinkController, ExpertController],
+        [
+            CommunityController,
+            InvitationLinkController,
+            RoomController,
+            RoomLinkController,
+            ExpertController,
+            room_socket,
+        ],
         domain_errors={
             CommunityNotFoundError: 404,
             AnswerError: 409,

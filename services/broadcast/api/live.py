@@ -27,8 +27,8 @@ from litestar.status_codes import HTTP_200_OK, WS_1008_POLICY_VIOLATION
 
 from services.broadcast.deliveries import DeliveryView
 from services.broadcast.live import Lagged, LiveHub, LiveItem, member_of
-from shared.auth import Claims, InvalidTokenError, Role, verify_token
-from shared.webauth import requires
+from shared.auth import Claims, Role
+from shared.webauth import SocketRefusedError, requires, socket_claims
 
 __all__ = ["DeliveriesController", "LiveController", "live_socket"]
 
@@ -114,27 +114,8 @@ class DeliveriesController(Controller):
         ]
 
 
-class _Hello(msgspec.Struct, frozen=True):
-    token: str = ""
-    after: int = 0
-
-
 class _Frame(msgspec.Struct, frozen=True):
     ack: list[UUID] = msgspec.field(default_factory=list)
-
-
-async def _claims_of(socket: WebSocket[Any, Any, Any]) -> tuple[Claims, int]:
-    """The holder of the socket's token (header, or the first frame) and where to resume."""
-    key: bytes = socket.app.state.secret_key
-    scheme, _, token = socket.headers.get("authorization", "").partition(" ")
-    after = int(socket.query_params.get("after", "0") or 0)
-    if scheme.lower() != "bearer" or not token:
-        hello = msgspec.json.decode(await asyncio.wait_for(socket.receive_text(), timeout=10), type=_Hello)
-        token, after = hello.token, max(after, hello.after)
-    claims = verify_token(key, token.strip())
-    if claims.role not in {*_MEMBERS, Role.ADMIN}:
-        raise InvalidTokenError("this needs the role department, expert or operator")
-    return claims, after
 
 
 @websocket("/live/ws")
@@ -142,9 +123,9 @@ async def live_socket(socket: WebSocket[Any, Any, Any], live: LiveHub) -> None:
     """The live stream over a WebSocket, with acknowledgements coming back on it."""
     await socket.accept()
     try:
-        claims, after = await _claims_of(socket)
-    except (InvalidTokenError, msgspec.DecodeError, TimeoutError, ValueError) as e:
-        await socket.close(code=WS_1008_POLICY_VIOLATION, reason=f"not authorised: {e}"[:120])
+        claims, after = await socket_claims(socket, *_MEMBERS)
+    except SocketRefusedError as e:
+        await socket.close(code=WS_1008_POLICY_VIOLATION, reason=str(e)[:120])
         return
     members = live.members_of(claims.role.value, claims.sub)
 

@@ -3,6 +3,7 @@ the expert pool (``experts``)."""
 
 from services.community.api.communities import CommunityController, CommunityOut, InvitationLinkController
 from services.community.api.experts import ExpertController
+from services.community.api.room_socket import room_socket
 from services.community.api.rooms import RoomController, RoomLinkController
 
 __all__ = [
@@ -12,4 +13,5 @@ __all__ = [
     "InvitationLinkController",
     "RoomController",
     "RoomLinkController",
+    "room_socket",
 ]

@@ -33,7 +33,7 @@ from shared.events.community import MessagePosted
 from shared.links import InvalidTokenError, read_room_token
 from shared.webauth import requires
 
-__all__ = ["RoomController", "RoomLinkController"]
+__all__ = ["MessageIn", "MessageOut", "RoomController", "RoomLinkController", "post_to_room"]
 
 After = Annotated[int, Parameter(ge=0, description="only messages after this number")]
 LastEventId = Annotated[int | None, Parameter(header="Last-Event-ID", ge=0, required=False)]
@@ -96,7 +96,8 @@ async def _messages(service: CommunityService, incident_id: UUID, after: int, re
     return [MessageOut.of(e, reader=reader) for e in events if isinstance(e, MessagePosted)]
 
 
-async def _post(service: CommunityService, incident_id: UUID, data: MessageIn, author: str) -> MessageOut:
+async def post_to_room(service: CommunityService, incident_id: UUID, data: MessageIn, author: str) -> MessageOut:
+    """Post ``data`` as ``author`` (already admitted); the room's members then are its audience."""
     if not (data.text.strip() or data.photo_ref or (data.lat is not None and data.lon is not None)):
         raise ValidationException("text: a message needs text, a place (lat and lon) or a photo")
     community = await service.get(incident_id)
@@ -159,7 +160,7 @@ class RoomController(Controller):
     @post("/messages", operation_id="postRoomMessage", status_code=HTTP_201_CREATED)
     async def post(self, incident_id: UUID, data: MessageIn, community: CommunityService, claims: Claims) -> MessageOut:
         await _admitted(community, incident_id, claims.role.value, claims.sub)
-        return await _post(community, incident_id, data, f"{claims.role}:{claims.sub}")
+        return await post_to_room(community, incident_id, data, f"{claims.role}:{claims.sub}")
 
     @get("/stream", operation_id="streamRoom", summary="The room live (Server-Sent Events)")
     async def stream(
@@ -212,7 +213,7 @@ class RoomLinkController(Controller):
     ) -> MessageOut:
         incident_id, reporter = _read(request, token)
         await _admitted(community, incident_id, Role.CITIZEN, reporter)
-        return await _post(community, incident_id, data, f"citizen:{reporter}")
+        return await post_to_room(community, incident_id, data, f"citizen:{reporter}")
 
     @get("/stream", operation_id="streamRoomByLink", summary="The room live (Server-Sent Events)")
     async def stream(

@@ -9,6 +9,8 @@ multi-row (primary key ``application_name, notification_id``), not the single-ro
 
 from __future__ import annotations
 
+import functools
+import threading
 from collections.abc import Sequence
 from typing import Any
 
@@ -19,6 +21,9 @@ from psycopg import Cursor, sql
 from psycopg.rows import DictRow
 
 __all__ = ["MultiTrackingPOPORecorder", "MultiTrackingPostgresRecorder", "is_tracking_conflict"]
+
+_CHUNK = 1000
+"""Events per insert statement (about 1 MB at most): see ``_insert_stored_events``."""
 
 
 class MultiTrackingPostgresRecorder(PostgresProcessRecorder):
@@ -36,6 +41,35 @@ class MultiTrackingPostgresRecorder(PostgresProcessRecorder):
                 prepare=True,
             )
         super()._insert_events(curs, stored_events, **kwargs)
+
+    def _insert_stored_events(self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], **kwargs: Any) -> None:
+        # The library sends all events as one array parameter inside a psycopg pipeline; past a few
+        # thousand events (a few MB) the pipeline stops sending half-way and waits for an answer the
+        # server cannot give (it is still reading): the insert hangs. So large batches go in chunks,
+        # each sent and answered before the next, all in the same transaction.
+        chunks = [stored_events[i : i + _CHUNK] for i in range(0, len(stored_events), _CHUNK)] or [stored_events]
+        earlier: list[int] = []
+        for chunk in chunks[:-1]:
+            super()._insert_stored_events(curs, chunk, **kwargs)
+            with curs.connection.pipeline() as pipeline:  # the library's, already open (nested: the same one)
+                pipeline.sync()  # send this chunk and read its ids before the next
+            earlier += [row["notification_id"] for row in curs.fetchall()]
+        self._earlier_ids.ids = earlier
+        super()._insert_stored_events(curs, chunks[-1], **kwargs)
+
+    def _fetch_ids_after_insert_events(
+        self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> Sequence[int] | None:
+        earlier: list[int] = getattr(self._earlier_ids, "ids", [])
+        if not earlier:
+            return super()._fetch_ids_after_insert_events(curs, stored_events, **kwargs)
+        self._earlier_ids.ids = []
+        last = super()._fetch_ids_after_insert_events(curs, stored_events[len(earlier) :], **kwargs) or []
+        return [*earlier, *last]
+
+    @functools.cached_property
+    def _earlier_ids(self) -> threading.local:
+        return threading.local()  # each thread inserts on its own connection
 
     def tracked(self, trackings: Sequence[Tracking]) -> set[Tracking]:
         """Which of ``trackings`` are recorded (the library only answers "up to which id")."""

@@ -30,7 +30,7 @@ from jikimi.embedded import free_port
 from jikimi.embedded.services import running_service
 from services.broadcast.subscriptions import subscription_id
 from shared.eventlog.application import ServiceApplication
-from shared.events import CODEC
+from shared.events import CODEC, Event
 from shared.events.broadcast import DeliveryRequested, SubscriptionAdded
 from shared.events.common import Actor, Location
 from shared.events.intake import IncidentOpened
@@ -114,7 +114,7 @@ def _phone(n: int) -> str:
 
 def _subscribe(broadcast: ServiceApplication, privacy: Privacy, phones: Sequence[str], district: str) -> None:
     """Subscriptions recorded straight into broadcast's log, as the route would, in bulk."""
-    events = []
+    events: list[Event] = []
     for phone in phones:
         subscriber = privacy.pseudonym("sms", phone)
         events.append(

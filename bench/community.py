@@ -24,7 +24,7 @@ from shared.eventlog.application import ServiceApplication
 from shared.eventlog.writer import Writer
 from shared.events import CODEC, Event
 from shared.events.common import Actor, GeoPoint, Location
-from shared.events.community import MemberInvited
+from shared.events.community import CommunityAssembled
 from shared.events.intake import IncidentOpened
 
 __all__ = ["BENCHMARKS"]
@@ -92,7 +92,7 @@ def _opened(chance: random.Random) -> IncidentOpened:
 
 async def opened_to_invited(ctx: Context) -> Sequence[Figure]:
     """Incidents opened at 200/s in intake's log; the community process invites; the time from
-    IncidentOpened.recorded_at to the first MemberInvited.recorded_at of each."""
+    IncidentOpened.recorded_at to the commit of its community (with its first invitations) for each."""
     per_s, count = 200.0, round(200 * max(3.0, ctx.sizes.e2e_s))
     chance = random.Random(200)
     async with service_process(ctx, "intake"), service_process(ctx, "community"):
@@ -128,7 +128,10 @@ async def opened_to_invited(ctx: Context) -> Sequence[Figure]:
                     }
                 )
                 for event in newly("community", community):
-                    if isinstance(event, MemberInvited) and event.incident_id not in first:
+                    # Its first invitations are recorded in the transaction of CommunityAssembled, at
+                    # its time; that also times an incident whose seats nobody was left to take (the
+                    # backlog of earlier benchmarks' incidents can hold every expert of a field).
+                    if isinstance(event, CommunityAssembled) and event.incident_id not in first:
                         first[event.incident_id] = event.recorded_at
                 if sum(1 for i in opened_at if i in first) >= count * 0.95:
                     break

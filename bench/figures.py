@@ -25,6 +25,8 @@ class Goal(msgspec.Struct, frozen=True, kw_only=True):
         measured = ratio if self.on_ratio else value
         if measured is None:
             return None
+        if math.isnan(measured):
+            return False  # nothing was measured: that meets no goal
         if self.at_least is not None and measured < self.at_least:
             return False
         return not (self.at_most is not None and measured > self.at_most)

@@ -53,7 +53,7 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("service", choices=SERVICES)
 
     token = commands.add_parser("token", help="print a signed token (JIKIMI_SECRET_KEY)")
-    token.add_argument("--role", choices=[role.value for role in Role], default=Role.OPERATOR.value)
+    token.add_argument("--role", choices=[r.value for r in Role if r != Role.CITIZEN], default=Role.OPERATOR.value)
     token.add_argument("--subject", default="local-operator", help="who the token is for (default: local-operator)")
     token.add_argument("--ttl", type=parse_duration, default="12h", help="how long it is valid (default: 12h)")
     token.add_argument(

@@ -18,11 +18,20 @@ from services.broadcast.briefings import FACT_SUBJECTS, BriefingClock, BriefingV
 from services.broadcast.briefings_api import BriefingController
 from services.broadcast.channels import ChannelConfig, adapters_from
 from services.broadcast.deliveries import DeliveryView, Links, Sender, request_reporter_notice
+from services.broadcast.escalation import Escalator, acknowledge_answers
 from services.broadcast.live import LiveHub, fan_out
 from services.broadcast.public import PublicController, PublicFollower, PublicView
 from services.broadcast.requests import CommunityRequests, operator_contacts
 from services.broadcast.subscriptions import DistrictGuides, Subscriptions
-from shared.events.community import MemberInvited, MemberReleased, MessagePosted, ReporterJoined, SeatUnfillable
+from shared.events.community import (
+    InvitationAccepted,
+    InvitationDeclined,
+    MemberInvited,
+    MemberReleased,
+    MessagePosted,
+    ReporterJoined,
+    SeatUnfillable,
+)
 from shared.events.intake import CapAlertReceived, IncidentOpened, ReporterNoticeQueued
 from shared.privacy import Privacy
 from shared.probes import echo_probe, probe_subjects
@@ -65,6 +74,10 @@ def create_app() -> Litestar:
         runtime.consumers.append(ConsumerSpec("community-requests", community, requests.handle))
         runtime.consumers.append(ConsumerSpec("probes", probe_subjects("broadcast", SERVICES), echo_probe("broadcast")))
         runtime.loops.append(("sender", send_deliveries))
+        # Unacknowledged in time → the next channel; an expert's answer acknowledges their invitation.
+        runtime.loops.append(("escalations", Escalator(runtime.application, view).run))
+        answers = [f"jikimi.community.{e.event_name()}" for e in (InvitationAccepted, InvitationDeclined)]
+        runtime.consumers.append(ConsumerSpec("invitation-answers", answers, acknowledge_answers(view), state=view))
         runtime.state["deliveries"] = view
         # Live streams: room messages fan out to one live delivery per member; one hub per process.
         rooms = f"jikimi.community.{MessagePosted.event_name()}"

@@ -64,6 +64,7 @@ class DeliveryView(LogView):
     def __init__(self, recorder: ApplicationRecorder) -> None:
         super().__init__(recorder)
         self.deliveries: dict[UUID, Delivery] = {}
+        self._by_purpose: dict[tuple[UUID | None, str, str], UUID] = {}
 
     def apply(self, event: Event) -> None:
         with self.lock:
@@ -73,6 +74,21 @@ class DeliveryView(LogView):
             after = apply_delivery(current, event)
             if after is not None:
                 self.deliveries[after.id] = after
+                if current is None:
+                    self._by_purpose[(after.incident_id, after.recipient, after.kind)] = after.id
+
+    def reset(self) -> None:
+        """Forget everything, to be read again from the log (after a failed shared commit)."""
+        with self.lock:
+            self.position = 0
+            self.deliveries.clear()
+            self._by_purpose.clear()
+
+    def find(self, incident_id: UUID | None, recipient: str, kind: str) -> Delivery | None:
+        """The (latest) delivery of ``kind`` to ``recipient`` for an incident."""
+        with self.lock:
+            found = self._by_purpose.get((incident_id, recipient, kind))
+            return self.deliveries.get(found) if found is not None else None
 
     def due(self, now: datetime, limit: int) -> list[Delivery]:
         with self.lock:

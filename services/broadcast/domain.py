@@ -20,6 +20,7 @@ from shared.events.broadcast import (
     DeliveryAcknowledged,
     DeliveryAttempted,
     DeliveryDelivered,
+    DeliveryEscalated,
     DeliveryFailed,
     DeliveryRequested,
 )
@@ -62,12 +63,22 @@ class Delivery(msgspec.Struct, frozen=True, kw_only=True):
     due_at: datetime
     last_error: str = ""
     data: dict[str, str] = msgspec.field(default_factory=dict)
+    ack_within_s: int | None = None
+    delivered_at: datetime | None = None
     acknowledged_by: str = ""
     """Who acknowledged it (``role:id``), once they have."""
 
     @property
     def pending(self) -> bool:
         return self.status == "pending"
+
+    def unacknowledged_past(self, now: datetime) -> bool:
+        """Delivered, not acknowledged within its time, and another channel left to try."""
+        if self.status != "delivered" or self.acknowledged_by or not self.alternates:
+            return False
+        if self.ack_within_s is None or self.delivered_at is None:
+            return False
+        return now >= self.delivered_at + timedelta(seconds=self.ack_within_s)
 
     @property
     def live(self) -> bool:
@@ -94,13 +105,29 @@ def apply_delivery(delivery: Delivery | None, event: Event) -> Delivery | None: 
                 alternates=tuple(event.alternates),
                 link_until=event.link_until,
                 data=event.data,
+                ack_within_s=event.ack_within_s,
             )
         case DeliveryAcknowledged() if delivery is not None:
             return msgspec.structs.replace(delivery, version=event.originator_version, acknowledged_by=event.by)
         case DeliveryAttempted() if delivery is not None:
             return msgspec.structs.replace(delivery, version=event.originator_version, attempts=event.attempt)
         case DeliveryDelivered() if delivery is not None:
-            return msgspec.structs.replace(delivery, version=event.originator_version, status="delivered")
+            return msgspec.structs.replace(
+                delivery, version=event.originator_version, status="delivered", delivered_at=event.recorded_at
+            )
+        case DeliveryEscalated() if delivery is not None and delivery.alternates:
+            following, *rest = delivery.alternates
+            return msgspec.structs.replace(
+                delivery,
+                version=event.originator_version,
+                status="pending",
+                channel=following.channel,
+                address_sealed=following.address_sealed,
+                alternates=tuple(rest),
+                attempts=0,
+                due_at=event.recorded_at,
+                delivered_at=None,
+            )
         case DeliveryFailed(next_channel=str(channel)) if delivery is not None and channel and delivery.alternates:
             following, *rest = delivery.alternates
             return msgspec.structs.replace(

@@ -138,7 +138,11 @@ class CommunityRequests:
 
     def handle(self, event: Event) -> Sequence[Event]:
         if isinstance(event, MemberInvited):
-            return self._to_expert(event, "invitation", invitation_text(event), link_until=event.expires_at)
+            window = (event.expires_at - event.recorded_at).total_seconds()
+            ack_within = max(60, int(window / 3))  # unanswered for a third of the time: the next channel too
+            return self._to_expert(
+                event, "invitation", invitation_text(event), link_until=event.expires_at, ack_within_s=ack_within
+            )
         if isinstance(event, MemberReleased):
             return self._to_expert(event, "release_notice", release_text(event))
         if isinstance(event, ReporterJoined):

@@ -16,7 +16,14 @@ from shared.events.base import Event
 from shared.events.common import ContactRef
 from shared.events.community import EngagedDepartment
 
-__all__ = ["DeliveryAcknowledged", "DeliveryAttempted", "DeliveryDelivered", "DeliveryFailed", "DeliveryRequested"]
+__all__ = [
+    "DeliveryAcknowledged",
+    "DeliveryAttempted",
+    "DeliveryDelivered",
+    "DeliveryEscalated",
+    "DeliveryFailed",
+    "DeliveryRequested",
+]
 
 
 class DeliveryRequested(Event, frozen=True, tag="broadcast.delivery_requested"):
@@ -32,6 +39,9 @@ class DeliveryRequested(Event, frozen=True, tag="broadcast.delivery_requested"):
     """Other channels to fall back to, in order, when ``channel`` fails for good."""
     data: dict[str, str] = msgspec.field(default_factory=dict)
     """What a live client shows beside the text (a room message's author and number …)."""
+    ack_within_s: int | None = None
+    """Once delivered, if the recipient has not acknowledged it (answered, or seen it live) within
+    this many seconds, it goes on to the next of the alternates as well."""
     link_until: datetime | None = None
     """The message carries a link (an invitation's, a room's) minted when sent, valid until then;
     the text holds ``{link}`` where it goes. No link is ever stored in an event."""
@@ -69,6 +79,14 @@ class DeliveryFailed(Event, frozen=True, tag="broadcast.delivery_failed"):
     def final(self) -> bool:
         """No attempt follows: the message did not reach the recipient on any channel."""
         return self.retry_at is None and not self.next_channel
+
+
+class DeliveryEscalated(Event, frozen=True, tag="broadcast.delivery_escalated"):
+    """Delivered on ``channel`` but not acknowledged in time: it goes on to ``next_channel``."""
+
+    channel: str
+    next_channel: str
+    reason: str = ""
 
 
 class DeliveryAcknowledged(Event, frozen=True, tag="broadcast.delivery_acknowledged"):

@@ -23,6 +23,7 @@ from services.broadcast.live import LiveHub, fan_out
 from services.broadcast.public import PublicController, PublicFollower, PublicView
 from services.broadcast.requests import CommunityRequests, operator_contacts
 from services.broadcast.subscriptions import DistrictGuides, Subscriptions
+from shared.events import subjects_of
 from shared.events.community import (
     InvitationAccepted,
     InvitationDeclined,
@@ -65,23 +66,19 @@ def create_app() -> Litestar:
                 )
                 await sender.run(stop)
 
-        notices = f"jikimi.intake.{ReporterNoticeQueued.event_name()}"
-        runtime.consumers.append(ConsumerSpec("reporter-notices", [notices], request_reporter_notice))
-        community = [
-            f"jikimi.community.{e.event_name()}"
-            for e in (MemberInvited, MemberReleased, SeatUnfillable, ReporterJoined)
-        ]
+        notices = subjects_of(ReporterNoticeQueued)
+        runtime.consumers.append(ConsumerSpec("reporter-notices", notices, request_reporter_notice))
+        community = subjects_of(MemberInvited, MemberReleased, SeatUnfillable, ReporterJoined)
         runtime.consumers.append(ConsumerSpec("community-requests", community, requests.handle))
         runtime.consumers.append(ConsumerSpec("probes", probe_subjects("broadcast", SERVICES), echo_probe("broadcast")))
         runtime.loops.append(("sender", send_deliveries))
         # Unacknowledged in time → the next channel; an expert's answer acknowledges their invitation.
         runtime.loops.append(("escalations", Escalator(runtime.application, view).run))
-        answers = [f"jikimi.community.{e.event_name()}" for e in (InvitationAccepted, InvitationDeclined)]
+        answers = subjects_of(InvitationAccepted, InvitationDeclined)
         runtime.consumers.append(ConsumerSpec("invitation-answers", answers, acknowledge_answers(view), state=view))
         runtime.state["deliveries"] = view
         # Live streams: room messages fan out to one live delivery per member; one hub per process.
-        rooms = f"jikimi.community.{MessagePosted.event_name()}"
-        runtime.consumers.append(ConsumerSpec("room-messages", [rooms], fan_out))
+        runtime.consumers.append(ConsumerSpec("room-messages", subjects_of(MessagePosted), fan_out))
         assert runtime.database is not None
         live = LiveHub(runtime.application, database_url=runtime.database.url)
         runtime.starting.append(live.start)
@@ -101,7 +98,7 @@ def create_app() -> Litestar:
         # national alert names it); the consumer reads the view it folds, as its state.
         subscriptions = Subscriptions(runtime.application.recorder)
         guides = DistrictGuides(subscriptions)
-        opened = [f"jikimi.intake.{e.event_name()}" for e in (IncidentOpened, CapAlertReceived)]
+        opened = subjects_of(IncidentOpened, CapAlertReceived)
         runtime.consumers.append(ConsumerSpec("district-guides", opened, guides.handle, state=subscriptions))
         runtime.state["subscription_desk"] = SubscriptionDesk(
             runtime.application, subscriptions, privacy, settings.secret_key

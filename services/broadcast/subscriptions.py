@@ -22,7 +22,7 @@ from eventsourcing.persistence import ApplicationRecorder
 
 from shared import geo, taxonomy
 from shared.eventlog.view import LogView
-from shared.events import CODEC, Event
+from shared.events import Event
 from shared.events.broadcast import DeliveryRequested, SubscriptionAdded, SubscriptionRemoved
 from shared.events.cap import CapInfo
 from shared.events.intake import CapAlertReceived, IncidentOpened
@@ -77,6 +77,8 @@ def subscription_id(subscriber: str, district_code: str) -> UUID:
 class Subscriptions(LogView):
     """Every subscription by id, and the active ones by district, from broadcast's log."""
 
+    topics = _TAGS  # the log is mostly deliveries: only subscription events are decoded
+
     def __init__(self, recorder: ApplicationRecorder) -> None:
         super().__init__(recorder)
         self.reset()
@@ -87,20 +89,6 @@ class Subscriptions(LogView):
             self.position = 0
             self.all: dict[UUID, Subscription] = {}
             self.by_district: dict[str, dict[UUID, Subscription]] = {}
-
-    def catch_up(self, batch: int = 5000) -> int:
-        """As LogView's, but decodes only subscription events: the log is mostly deliveries."""
-        read = 0
-        with self.lock:
-            while notifications := self._recorder.select_notifications(self.position, batch, inclusive_of_start=False):
-                for notification in notifications:
-                    if notification.topic in _TAGS:
-                        self.apply(CODEC.decode(notification.state))
-                    self.position = notification.id
-                read += len(notifications)
-                if len(notifications) < batch:
-                    break
-        return read
 
     def apply(self, event: Event) -> None:
         if not isinstance(event, SubscriptionAdded | SubscriptionRemoved):

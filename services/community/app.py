@@ -30,6 +30,7 @@ from services.community.registry import (
 )
 from services.community.room_stream import RoomWatch
 from services.community.view import CommunityView
+from shared.events import subjects_of
 from shared.events.broadcast import DeliveryDelivered, DeliveryFailed
 from shared.events.intake import (
     IncidentClosed,
@@ -69,19 +70,9 @@ def create_app() -> Litestar:
         runtime = ServiceRuntime.from_env(CommunityApplication)
         view = CommunityView(runtime.application.recorder)
         reactions = Reactions(view, sealed_departments(departments, privacy.seal), policy)
-        incidents = [
-            f"jikimi.intake.{e.event_name()}"
-            for e in (
-                IncidentOpened,
-                ReportLinked,
-                ReportUnlinked,
-                IncidentReclassified,
-                IncidentEscalated,
-                IncidentClosed,
-            )
-        ]
+        incidents = subjects_of(*INCIDENT_EVENTS)
         runtime.consumers.append(ConsumerSpec("incidents", incidents, reactions.handle, state=view))
-        receipts = [f"jikimi.broadcast.{e.event_name()}" for e in (DeliveryDelivered, DeliveryFailed)]
+        receipts = subjects_of(DeliveryDelivered, DeliveryFailed)
         runtime.consumers.append(ConsumerSpec("invitation-receipts", receipts, reactions.handle, state=view))
         runtime.consumers.append(ConsumerSpec("probes", probe_subjects("community", SERVICES), echo_probe("community")))
 

@@ -17,6 +17,9 @@ class LogView:
     Subclasses make ``apply`` idempotent (a stream's event applies only at its next version), so
     a writer may apply its own events at once and the catch-up may read them again."""
 
+    topics: frozenset[str] | None = None
+    """The event tags this view folds, if not all: others are skipped undecoded."""
+
     def __init__(self, recorder: ApplicationRecorder) -> None:
         self._recorder = recorder
         self.lock = threading.RLock()
@@ -28,7 +31,8 @@ class LogView:
         with self.lock:
             while notifications := self._recorder.select_notifications(self.position, batch, inclusive_of_start=False):
                 for notification in notifications:
-                    self.apply(CODEC.decode(notification.state))
+                    if self.topics is None or notification.topic in self.topics:
+                        self.apply(CODEC.decode(notification.state))
                     self.position = notification.id
                 read += len(notifications)
                 if len(notifications) < batch:

@@ -15,7 +15,7 @@ from uuid import UUID, uuid4
 
 import msgspec
 
-__all__ = ["Event", "event_types", "published_event_types", "utc_now"]
+__all__ = ["Event", "event_types", "published_event_types", "subjects_of", "utc_now"]
 
 _TAG = re.compile(r"^(?P<service>[a-z]+)\.(?P<event>[a-z][a-z0-9_]*)(?:\.v(?P<version>[2-9]|[1-9][0-9]+))?$")
 
@@ -68,6 +68,13 @@ class Event(msgspec.Struct, frozen=True, kw_only=True, tag_field="type", tag=Fal
         return int(match["version"] or 1)
 
     @classmethod
+    def subject_of(cls) -> str:
+        """The JetStream subject events of this class are published on: ``jikimi.intake.incident_opened``."""
+        match = _TAG.match(cls.wire_tag())
+        assert match is not None
+        return f"jikimi.{match['service']}.{match['event']}"
+
+    @classmethod
     def event_name(cls) -> str:
         """The tag's event part without its version: ``incident_opened``."""
         match = _TAG.match(cls.wire_tag())
@@ -112,3 +119,8 @@ def event_types() -> dict[str, type[Event]]:
 def published_event_types() -> dict[str, type[Event]]:
     """The event types of the contract itself (defined in ``shared.events``), by wire tag."""
     return {tag: cls for tag, cls in event_types().items() if cls.__module__.startswith("shared.events.")}
+
+
+def subjects_of(*types: type[Event]) -> list[str]:
+    """The subjects a consumer of ``types`` subscribes to."""
+    return [t.subject_of() for t in types]

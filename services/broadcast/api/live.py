@@ -13,22 +13,21 @@ has (not) seen what was sent for an incident.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import AsyncIterator
 from typing import Annotated, Any
 from uuid import UUID
 
 import msgspec
 from litestar import Controller, WebSocket, get, post, websocket
-from litestar.exceptions import WebSocketDisconnect
 from litestar.params import Parameter
 from litestar.response import ServerSentEvent, ServerSentEventMessage
-from litestar.status_codes import HTTP_200_OK, WS_1008_POLICY_VIOLATION
+from litestar.status_codes import HTTP_200_OK
 
 from services.broadcast.deliveries import DeliveryView
 from services.broadcast.live import Lagged, LiveHub, LiveItem, member_of
 from shared.auth import Claims, Role
-from shared.webauth import SocketRefusedError, requires, socket_claims
+from shared.sockets import converse, open_socket
+from shared.webauth import requires
 
 __all__ = ["DeliveriesController", "LiveController", "live_socket"]
 
@@ -121,12 +120,10 @@ class _Frame(msgspec.Struct, frozen=True):
 @websocket("/live/ws")
 async def live_socket(socket: WebSocket[Any, Any, Any], live: LiveHub) -> None:
     """The live stream over a WebSocket, with acknowledgements coming back on it."""
-    await socket.accept()
-    try:
-        claims, after = await socket_claims(socket, *_MEMBERS)
-    except SocketRefusedError as e:
-        await socket.close(code=WS_1008_POLICY_VIOLATION, reason=str(e)[:120])
+    opened = await open_socket(socket, *_MEMBERS)
+    if opened is None:
         return
+    claims, after = opened
     members = live.members_of(claims.role.value, claims.sub)
 
     async def send() -> None:
@@ -143,14 +140,4 @@ async def live_socket(socket: WebSocket[Any, Any, Any], live: LiveHub) -> None:
                 count = await live.acknowledge(frame.ack, members=members, by=f"{claims.role}:{claims.sub}")
                 await socket.send_json({"type": "acked", "count": count})
 
-    tasks = [asyncio.create_task(send()), asyncio.create_task(receive())]
-    try:
-        await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
-    finally:
-        for task in tasks:
-            task.cancel()
-        for task in tasks:
-            with contextlib.suppress(asyncio.CancelledError, WebSocketDisconnect, msgspec.DecodeError):
-                await task
-        with contextlib.suppress(RuntimeError, WebSocketDisconnect):
-            await socket.close()  # it may be closed already, by the client
+    await converse(socket, send, receive)

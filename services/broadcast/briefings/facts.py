@@ -17,7 +17,7 @@ from uuid import NAMESPACE_URL, uuid5
 
 from services.broadcast.briefings.names import severity_ko, type_ko
 from shared import taxonomy
-from shared.events import Event
+from shared.events import Event, subjects_of
 from shared.events.broadcast import BriefingFactNoted, BriefingSeat
 from shared.events.community import (
     CommunityAssembled,
@@ -66,7 +66,7 @@ FACT_SOURCES: tuple[type[Event], ...] = (
 )
 """The upstream events briefings read."""
 
-FACT_SUBJECTS = [f"jikimi.{cls.wire_tag().partition('.')[0]}.{cls.event_name()}" for cls in FACT_SOURCES]
+FACT_SUBJECTS = subjects_of(*FACT_SOURCES)
 """The briefing consumer's subjects (``jikimi.<service>.<event>``)."""
 
 _MEMBER_STATUS: dict[type[Event], str] = {

@@ -32,7 +32,7 @@ from nats.js import JetStreamContext
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 
 from services.broadcast.public.view import PUBLIC_EVENTS, PublicView
-from shared.events import CODEC, UnknownEventError
+from shared.events import CODEC, UnknownEventError, subjects_of
 
 __all__ = ["PublicFollower", "public_subjects"]
 
@@ -41,7 +41,7 @@ log = structlog.get_logger()
 
 def public_subjects() -> list[str]:
     """The subjects of intake's events the public view folds."""
-    return [f"jikimi.intake.{event.event_name()}" for event in PUBLIC_EVENTS]
+    return subjects_of(*PUBLIC_EVENTS)
 
 
 class PublicFollower:

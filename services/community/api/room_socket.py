@@ -5,20 +5,17 @@ Frames from the server: ``{"type": "community", …}``, ``{"type": "message", �
 "ping"}``, ``{"type": "posted", "number": n}``, ``{"type": "error", "message": …}`` and, last,
 ``{"type": "access_ended", "reason": …}``. Frames from the client: ``{"post": {text, lat, lon,
 photo_ref}}``. The token comes in the ``Authorization`` header or as the first frame
-(``shared.webauth.socket_claims``); ``after`` resumes after a message number.
+(``shared.sockets``); ``after`` resumes after a message number.
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 from typing import Any
 from uuid import UUID
 
 import msgspec
 from litestar import WebSocket, websocket
-from litestar.exceptions import HTTPException, WebSocketDisconnect
-from litestar.status_codes import WS_1000_NORMAL_CLOSURE, WS_1008_POLICY_VIOLATION
+from litestar.exceptions import HTTPException
 
 from services.community.api.communities import CommunityOut
 from services.community.api.rooms import MessageIn, MessageOut, post_to_room
@@ -27,7 +24,7 @@ from services.community.room_stream import AccessEnded, Ping, RoomWatch
 from services.community.view import Community
 from shared.auth import Role
 from shared.events.community import MessagePosted
-from shared.webauth import SocketRefusedError, socket_claims
+from shared.sockets import converse, open_socket
 
 __all__ = ["room_socket"]
 
@@ -44,12 +41,10 @@ def _encode(kind: str, body: msgspec.Struct | dict[str, Any]) -> str:
 @websocket("/communities/{incident_id:uuid}/room/ws")
 async def room_socket(socket: WebSocket[Any, Any, Any], incident_id: UUID, community: CommunityService) -> None:
     """The room live, both ways, for its operators, members and engaged departments."""
-    await socket.accept()
-    try:
-        claims, after = await socket_claims(socket, Role.OPERATOR, Role.EXPERT, Role.DEPARTMENT)
-    except SocketRefusedError as e:
-        await socket.close(code=WS_1008_POLICY_VIOLATION, reason=str(e)[:120])
+    opened = await open_socket(socket, Role.OPERATOR, Role.EXPERT, Role.DEPARTMENT)
+    if opened is None:
         return
+    claims, after = opened
     watch: RoomWatch = socket.app.state.rooms
     reader = f"{claims.role}:{claims.sub}"
 
@@ -75,14 +70,4 @@ async def room_socket(socket: WebSocket[Any, Any, Any], incident_id: UUID, commu
             except (msgspec.ValidationError, msgspec.DecodeError, HTTPException) as e:
                 await socket.send_text(_encode("error", {"message": str(e)}))
 
-    tasks = [asyncio.create_task(send()), asyncio.create_task(receive())]
-    try:
-        await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
-    finally:
-        for task in tasks:
-            task.cancel()
-        for task in tasks:
-            with contextlib.suppress(asyncio.CancelledError, WebSocketDisconnect):
-                await task
-        with contextlib.suppress(RuntimeError, WebSocketDisconnect):
-            await socket.close(code=WS_1000_NORMAL_CLOSURE)
+    await converse(socket, send, receive)

@@ -30,7 +30,7 @@ from eventsourcing.persistence import IntegrityError
 
 from services.broadcast.domain import LIVE
 from shared.eventlog.application import ServiceApplication
-from shared.eventlog.notify import wake_on_commit
+from shared.eventlog.notify import listening
 from shared.events import CODEC, Event, UnknownEventError, utc_now
 from shared.events.broadcast import DeliveryAcknowledged, DeliveryDelivered, DeliveryRequested
 from shared.events.community import MessagePosted
@@ -146,8 +146,7 @@ class LiveHub:
 
     async def run(self, stop: asyncio.Event) -> None:
         """Follow the log until ``stop`` is set."""
-        listener = asyncio.create_task(self._listen(stop)) if self._database_url else None
-        try:
+        async with listening(self._app.recorder, self._database_url, self._wake, stop):
             while not stop.is_set():
                 while await self.pump() == _BATCH:
                     pass
@@ -155,11 +154,6 @@ class LiveHub:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), timeout=self._poll_s)
                 self._wake.clear()
-        finally:
-            if listener is not None:
-                listener.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await listener
 
     async def pump(self) -> int:
         """Take in what the log gained: index it by member, hand it to open streams."""
@@ -312,7 +306,3 @@ class LiveHub:
             self._acknowledged.update(e.originator_id for e in events)
             return len(events)
         return 0
-
-    async def _listen(self, stop: asyncio.Event) -> None:
-        assert self._database_url is not None
-        await wake_on_commit(self._app.recorder, self._database_url, self._wake, stop)

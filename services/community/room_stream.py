@@ -22,7 +22,7 @@ import structlog
 from services.community.rooms import PAGE, history
 from services.community.view import Community, CommunityView, community_id
 from shared.eventlog.application import ServiceApplication
-from shared.eventlog.notify import wake_on_commit
+from shared.eventlog.notify import listening
 from shared.events import CODEC, UnknownEventError
 from shared.events.community import MessagePosted
 
@@ -95,8 +95,7 @@ class RoomWatch:
 
     async def run(self, stop: asyncio.Event) -> None:
         """Hand out what the log gains until ``stop`` is set."""
-        listener = asyncio.create_task(self._listen(stop)) if self._database_url else None
-        try:
+        async with listening(self._recorder, self._database_url, self._wake, stop):
             while not stop.is_set():
                 while await self.pump() == _BATCH:
                     pass  # more is waiting: read on before sleeping
@@ -106,11 +105,6 @@ class RoomWatch:
                 stopping.cancel()
                 woken.cancel()
                 self._wake.clear()
-        finally:
-            if listener is not None:
-                listener.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await listener
 
     async def pump(self) -> int:
         """Read what the log gained since the last pump and hand it out; how many were read."""
@@ -204,10 +198,6 @@ class RoomWatch:
                 after = event.originator_version
             if len(page) < PAGE:
                 return
-
-    async def _listen(self, stop: asyncio.Event) -> None:
-        assert self._database_url is not None
-        await wake_on_commit(self._recorder, self._database_url, self._wake, stop)
 
 
 def _why_not(community: Community | None, role: str, subject: str) -> str:

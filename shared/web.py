@@ -23,7 +23,7 @@ from shared.runtime import ServiceRuntime
 from shared.settings import ServiceSettings
 from shared.webauth import claims_dependency
 
-__all__ = ["create_service_app"]
+__all__ = ["create_service_app", "from_state"]
 
 log = structlog.get_logger()
 
@@ -42,6 +42,15 @@ async def health(state: State) -> Response[dict[str, Any]]:
     healthy = body["database"] and body["nats"]
     body["status"] = "ok" if healthy else "degraded"
     return Response(body, status_code=HTTP_200_OK if healthy else HTTP_503_SERVICE_UNAVAILABLE)
+
+
+def from_state(name: str) -> Provide:
+    """A dependency of what the runtime put in its state under ``name`` (``runtime.state[name]``)."""
+
+    def provide(state: State) -> Any:
+        return state[name]
+
+    return Provide(provide, sync_to_thread=False)
 
 
 def create_service_app(

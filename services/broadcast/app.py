@@ -3,13 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
-from typing import Any
 
 import httpx
 from litestar import Litestar
-from litestar.datastructures import State
-from litestar.di import Provide
 
 from services.broadcast.api.live import DeliveriesController, LiveController, live_socket
 from services.broadcast.api.subscriptions import SubscriptionController, SubscriptionDesk
@@ -39,7 +35,7 @@ from shared.probes import echo_probe, probe_subjects
 from shared.runtime import ConsumerSpec, ServiceRuntime
 from shared.services import SERVICES
 from shared.settings import ServiceSettings
-from shared.web import create_service_app
+from shared.web import create_service_app, from_state
 
 __all__ = ["create_app"]
 
@@ -118,15 +114,8 @@ def create_app() -> Litestar:
         ],
         description="Deliveries to members and citizens on their channels, with receipts.",
         dependencies={
-            "live": Provide(_from_state("live"), sync_to_thread=False),
-            "deliveries": Provide(_from_state("deliveries"), sync_to_thread=False),
-            "subscription_desk": Provide(_from_state("subscription_desk"), sync_to_thread=False),
+            "live": from_state("live"),
+            "deliveries": from_state("deliveries"),
+            "subscription_desk": from_state("subscription_desk"),
         },
     )
-
-
-def _from_state(name: str) -> Callable[[State], Any]:
-    def provide(state: State) -> Any:
-        return state[name]
-
-    return provide

@@ -14,14 +14,13 @@ from uuid import UUID
 
 import msgspec
 from litestar import Controller, Request, get
-from litestar.datastructures import State
-from litestar.di import Provide
 from litestar.exceptions import NotFoundException, PermissionDeniedException
 from litestar.response import Response
 
 from services.broadcast.briefings import BriefingView, briefing_html
 from shared.auth import Claims, Role
 from shared.events.broadcast import BriefingIssued, SitRep
+from shared.web import from_state
 from shared.webauth import requires
 
 __all__ = ["BriefingController", "BriefingOut"]
@@ -49,11 +48,6 @@ class BriefingOut(msgspec.Struct, frozen=True):
         )
 
 
-def _view(state: State) -> BriefingView:
-    view: BriefingView = state.briefings
-    return view
-
-
 async def _reports(view: BriefingView, incident_id: UUID, claims: Claims) -> list[BriefingIssued]:
     """The incident's reports if ``claims`` may read them (operators; departments engaged in it)."""
     await asyncio.to_thread(view.catch_up)
@@ -73,7 +67,7 @@ class BriefingController(Controller):
     # litestar reads these from class attributes (the api/ folders' ruff ignore, spelled out here)
     tags = ["briefings"]  # noqa: RUF012
     guards = [requires(Role.OPERATOR, Role.DEPARTMENT)]  # noqa: RUF012
-    dependencies = {"briefings": Provide(_view, sync_to_thread=False)}  # noqa: RUF012
+    dependencies = {"briefings": from_state("briefings")}  # noqa: RUF012
 
     @get("/", operation_id="listBriefings", summary="An incident's situation reports, first to latest")
     async def list_briefings(self, incident_id: UUID, briefings: BriefingView, claims: Claims) -> list[BriefingOut]:

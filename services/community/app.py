@@ -5,8 +5,6 @@ from __future__ import annotations
 import asyncio
 
 from litestar import Litestar
-from litestar.datastructures import State
-from litestar.di import Provide
 
 from services.community.api import (
     CommunityController,
@@ -45,7 +43,7 @@ from shared.probes import echo_probe, probe_subjects
 from shared.runtime import ConsumerSpec, ServiceRuntime
 from shared.services import SERVICES
 from shared.settings import ServiceSettings
-from shared.web import create_service_app
+from shared.web import create_service_app, from_state
 
 __all__ = ["create_app"]
 
@@ -116,10 +114,5 @@ def create_app() -> Litestar:
             RegistryError: 400,
         },
         description="Each incident's emergency community: experts, reporters, departments.",
-        dependencies={"community": Provide(_service, sync_to_thread=False)},
+        dependencies={"community": from_state("community")},
     )
-
-
-def _service(state: State) -> CommunityService:
-    service: CommunityService = state.community
-    return service

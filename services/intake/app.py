@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from litestar import Litestar
-from litestar.datastructures import State
 from litestar.di import Provide
 
 from services.intake.api.alerts import AlertController
@@ -18,14 +17,9 @@ from shared.probes import echo_probe, probe_subjects
 from shared.runtime import ConsumerSpec, ServiceRuntime
 from shared.services import SERVICES
 from shared.settings import ServiceSettings
-from shared.web import create_service_app
+from shared.web import create_service_app, from_state
 
 __all__ = ["create_app"]
-
-
-def _intake_service(state: State) -> IntakeService:
-    service: IntakeService = state.intake
-    return service
 
 
 def create_app() -> Litestar:
@@ -51,7 +45,7 @@ def create_app() -> Litestar:
         domain_errors={NotFoundError: 404, IncidentClosedError: 409, InvalidChangeError: 422},
         description="Citizens' reports from chat channels, incidents from reception to closure, national alerts.",
         dependencies={
-            "intake": Provide(_intake_service, sync_to_thread=False),
+            "intake": from_state("intake"),
             "channels": Provide(lambda: channels, sync_to_thread=False),
         },
     )

@@ -22,7 +22,7 @@ import structlog
 from eventsourcing.persistence import ApplicationRecorder
 
 from services.broadcast.channels import Adapter, DeliveryError, Message, MessageAdapter
-from services.broadcast.domain import Delivery, RetryPolicy, apply_delivery
+from services.broadcast.domain import DELIVERY_TAGS, Delivery, RetryPolicy, apply_delivery
 from shared.eventlog.application import ServiceApplication
 from shared.eventlog.view import LogView
 from shared.events import Event, utc_now
@@ -60,6 +60,8 @@ def request_reporter_notice(event: Event) -> Sequence[Event]:
 
 class DeliveryView(LogView):
     """Every delivery by id, folded idempotently from broadcast's log."""
+
+    topics = DELIVERY_TAGS
 
     def __init__(self, recorder: ApplicationRecorder) -> None:
         super().__init__(recorder)

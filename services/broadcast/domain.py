@@ -26,10 +26,25 @@ from shared.events.broadcast import (
 )
 from shared.events.common import ContactRef
 
-__all__ = ["LIVE", "Delivery", "RetryPolicy", "apply_delivery"]
+__all__ = ["DELIVERY_TAGS", "LIVE", "Delivery", "RetryPolicy", "apply_delivery"]
 
 LIVE = "live"
 """The channel of deliveries to a member's live stream."""
+
+
+DELIVERY_TAGS = frozenset(
+    e.family()
+    for e in (
+        DeliveryRequested,
+        DeliveryAttempted,
+        DeliveryDelivered,
+        DeliveryFailed,
+        DeliveryEscalated,
+        DeliveryAcknowledged,
+    )
+)
+"""The events of a delivery's stream: what the views of deliveries fold (broadcast's log holds
+briefing facts and subscriptions too, which they need not decode)."""
 
 
 class RetryPolicy(msgspec.Struct, frozen=True):

@@ -28,10 +28,10 @@ import msgspec
 import structlog
 from eventsourcing.persistence import IntegrityError
 
-from services.broadcast.domain import LIVE
+from services.broadcast.domain import DELIVERY_TAGS, LIVE
 from shared.eventlog.application import ServiceApplication
 from shared.eventlog.notify import listening
-from shared.events import CODEC, Event, UnknownEventError, utc_now
+from shared.events import CODEC, Event, UnknownEventError, family_of, utc_now
 from shared.events.broadcast import DeliveryAcknowledged, DeliveryDelivered, DeliveryRequested
 from shared.events.community import MessagePosted
 
@@ -163,6 +163,8 @@ class LiveHub:
         )
         for notification in notifications:
             self.position = notification.id
+            if family_of(notification.topic) not in DELIVERY_TAGS:
+                continue  # briefing facts, subscriptions: nothing a member's stream shows
             try:
                 event = CODEC.decode(notification.state)
             except UnknownEventError:

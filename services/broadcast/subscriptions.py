@@ -46,7 +46,7 @@ __all__ = [
 KIND = "district_guide"
 CHANNELS = ("sms", "kakao", "telegram", "email")
 LANGUAGES = ("ko", "en")
-_TAGS = frozenset({SubscriptionAdded.wire_tag(), SubscriptionRemoved.wire_tag()})
+_TAGS = frozenset({SubscriptionAdded.family(), SubscriptionRemoved.family()})
 
 
 class SubscriptionError(ValueError):

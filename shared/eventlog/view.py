@@ -6,7 +6,7 @@ import threading
 
 from eventsourcing.persistence import ApplicationRecorder
 
-from shared.events import CODEC, Event
+from shared.events import CODEC, Event, family_of
 
 __all__ = ["LogView"]
 
@@ -18,7 +18,8 @@ class LogView:
     a writer may apply its own events at once and the catch-up may read them again."""
 
     topics: frozenset[str] | None = None
-    """The event tags this view folds, if not all: others are skipped undecoded."""
+    """The event families (tags without version, ``Event.family()``) this view folds, if not all:
+    the others are skipped undecoded."""
 
     def __init__(self, recorder: ApplicationRecorder) -> None:
         self._recorder = recorder
@@ -31,7 +32,7 @@ class LogView:
         with self.lock:
             while notifications := self._recorder.select_notifications(self.position, batch, inclusive_of_start=False):
                 for notification in notifications:
-                    if self.topics is None or notification.topic in self.topics:
+                    if self.topics is None or family_of(notification.topic) in self.topics:
                         self.apply(CODEC.decode(notification.state))
                     self.position = notification.id
                 read += len(notifications)

@@ -4,7 +4,7 @@ Pure data and codec; no I/O. Importing this package registers every published ev
 """
 
 from shared.events import broadcast, community, intake, system
-from shared.events.base import Event, event_types, published_event_types, subjects_of, utc_now
+from shared.events.base import Event, event_types, family_of, published_event_types, subjects_of, utc_now
 from shared.events.codec import EventCodec, UnknownEventError, encode
 from shared.events.system import ProbeEchoed, ProbeSent
 
@@ -20,6 +20,7 @@ __all__ = [
     "decode",
     "encode",
     "event_types",
+    "family_of",
     "intake",
     "published_event_types",
     "subjects_of",

@@ -15,7 +15,7 @@ from uuid import UUID, uuid4
 
 import msgspec
 
-__all__ = ["Event", "event_types", "published_event_types", "subjects_of", "utc_now"]
+__all__ = ["Event", "event_types", "family_of", "published_event_types", "subjects_of", "utc_now"]
 
 _TAG = re.compile(r"^(?P<service>[a-z]+)\.(?P<event>[a-z][a-z0-9_]*)(?:\.v(?P<version>[2-9]|[1-9][0-9]+))?$")
 
@@ -66,6 +66,11 @@ class Event(msgspec.Struct, frozen=True, kw_only=True, tag_field="type", tag=Fal
         match = _TAG.match(cls.wire_tag())
         assert match is not None  # checked when the class was defined
         return int(match["version"] or 1)
+
+    @classmethod
+    def family(cls) -> str:
+        """The tag without its version: every version of the event shares it (``intake.incident_opened``)."""
+        return family_of(cls.wire_tag())
 
     @classmethod
     def subject_of(cls) -> str:
@@ -124,3 +129,10 @@ def published_event_types() -> dict[str, type[Event]]:
 def subjects_of(*types: type[Event]) -> list[str]:
     """The subjects a consumer of ``types`` subscribes to."""
     return [t.subject_of() for t in types]
+
+
+def family_of(tag: str) -> str:
+    """A stored event's tag (its topic) without the version: ``intake.incident_opened.v2`` →
+    ``intake.incident_opened``. Filters on tags compare families, so old versions still match."""
+    match = _TAG.match(tag)
+    return f"{match['service']}.{match['event']}" if match else tag

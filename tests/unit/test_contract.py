@@ -237,3 +237,11 @@ def test_a_retyped_or_newly_required_field_inside_a_nested_struct_is_a_break() -
     assert breaking_changes(before, _nested(_InnerRetyped))
     assert breaking_changes(before, _nested(_InnerRequiringMore))
     assert breaking_changes(_nested(_InnerWithMore), before)  # a nested field removed
+
+
+def test_a_tags_family_leaves_out_its_version_so_filters_match_old_and_new_events() -> None:
+    from shared.events import family_of
+    from shared.events.intake import IncidentOpened
+
+    assert family_of("intake.incident_opened.v2") == family_of("intake.incident_opened") == IncidentOpened.family()
+    assert IncidentOpened.subject_of() == "jikimi.intake.incident_opened"

@@ -122,12 +122,16 @@ class CommunityView(LogView):
             self.communities: dict[UUID, Community] = {}
             self.experts: dict[str, Expert] = {}
             self._expert_versions: dict[str, int] = {}
+            self._pool: tuple[Expert, ...] | None = None
             self._load: Counter[str] = Counter()
 
-    def pool(self) -> list[Expert]:
-        """Every expert ever registered (retired ones included, marked), in id order."""
+    def pool(self) -> tuple[Expert, ...]:
+        """Every expert ever registered (retired ones included, marked), in id order; kept between
+        registry changes, as every decision asks for it."""
         with self.lock:
-            return [self.experts[k] for k in sorted(self.experts)]
+            if self._pool is None:
+                self._pool = tuple(self.experts[k] for k in sorted(self.experts))
+            return self._pool
 
     def expert_version(self, expert_id: str) -> int:
         """The version of the expert's registry stream (0: never registered)."""
@@ -158,6 +162,7 @@ class CommunityView(LogView):
             if event.originator_version != self._expert_versions.get(event.expert_id, 0) + 1:
                 return
             self._expert_versions[event.expert_id] = event.originator_version
+            self._pool = None
             current = self.experts.get(event.expert_id)
             if isinstance(event, ExpertRegistered | ExpertChanged):
                 expert = expert_from_profile(event.expert_id, event.profile)

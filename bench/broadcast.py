@@ -124,7 +124,7 @@ def _subscribe(broadcast: ServiceApplication, privacy: Privacy, phones: Sequence
                 subscriber=subscriber,
                 district_code=district,
                 channel="sms",
-                address_sealed=privacy.seal(f"sms:{phone}"),
+                address_sealed=privacy.seal_address("sms", phone),
                 language="ko" if len(events) % 5 else "en",
             )
         )

@@ -46,6 +46,16 @@ class Privacy:
         sealed = self._seal.encrypt(nonce, plaintext.encode(), b"jikimi-address")
         return base64.urlsafe_b64encode(nonce + sealed).decode()
 
+    def seal_address(self, channel: str, address: str) -> str:
+        """Where to reach someone, sealed with the channel it is for (``channel:address``), so an
+        address can never be sent on another channel than its own."""
+        return self.seal(f"{channel}:{address}")
+
+    def open_address(self, sealed: str) -> tuple[str, str]:
+        """(channel, address) of :meth:`seal_address`; raises UnsealError if it was altered."""
+        channel, _, address = self.unseal(sealed).partition(":")
+        return channel, address
+
     def unseal(self, sealed: str) -> str:
         """The plaintext of :meth:`seal`; raises UnsealError if it was altered."""
         try:

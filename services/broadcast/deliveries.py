@@ -285,7 +285,7 @@ class Sender:
     async def _send(self, delivery: Delivery, attempt: DeliveryAttempted) -> Event:
         envelope = self._envelope(delivery, attempt)
         try:
-            channel, _, address = self.privacy.unseal(delivery.address_sealed).partition(":")
+            channel, address = self.privacy.open_address(delivery.address_sealed)
             adapter = self.adapters.get(channel)
             if adapter is None:
                 raise DeliveryError(f"channel {channel!r} is not configured", retryable=False)

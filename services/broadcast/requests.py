@@ -61,7 +61,7 @@ def operator_contacts(privacy: Privacy, spec: str | None = None) -> list[Contact
         if not address:
             msg = f"JIKIMI_OPERATOR_CHANNELS: {channel!r} needs channel:address"
             raise ValueError(msg)
-        contacts.append(ContactRef(channel, privacy.seal(item)))
+        contacts.append(ContactRef(channel, privacy.seal_address(channel, address)))
     return contacts
 
 

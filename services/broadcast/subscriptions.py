@@ -161,7 +161,7 @@ def subscribe(
         subscriber=subscriber,
         district_code=district_code,
         channel=channel,
-        address_sealed=privacy.seal(f"{channel}:{address}"),
+        address_sealed=privacy.seal_address(channel, address),
         language=language,
     )
     if current is not None and current.active:  # a new language: removed, then added again

@@ -67,7 +67,7 @@ def create_app() -> Litestar:
     def runtime() -> ServiceRuntime:
         runtime = ServiceRuntime.from_env(CommunityApplication)
         view = CommunityView(runtime.application.recorder)
-        reactions = Reactions(view, sealed_departments(departments, privacy.seal), policy)
+        reactions = Reactions(view, sealed_departments(departments, privacy.seal_address), policy)
         incidents = subjects_of(*INCIDENT_EVENTS)
         runtime.consumers.append(ConsumerSpec("incidents", incidents, reactions.handle, state=view))
         receipts = subjects_of(DeliveryDelivered, DeliveryFailed)

@@ -50,7 +50,7 @@ class CommunityService:
 
         def write() -> int:
             self.view.catch_up()
-            events = pool.seed(experts, self.privacy.seal, source=source)(self.view, utc_now()).events
+            events = pool.seed(experts, self.privacy.seal_address, source=source)(self.view, utc_now()).events
             if not events:
                 return 0
             try:

@@ -45,8 +45,10 @@ __all__ = [
     "set_availability",
 ]
 
-Seal = Callable[[str], str]
-Unseal = Callable[[str], str]
+Seal = Callable[[str, str], str]
+"""``Privacy.seal_address``: (channel, address) → sealed."""
+Open = Callable[[str], tuple[str, str]]
+"""``Privacy.open_address``: sealed → (channel, address)."""
 
 
 class ExpertNotFoundError(LookupError):
@@ -111,22 +113,22 @@ def _existing(view: CommunityView, expert_id: str) -> Expert:
     return expert
 
 
-def _differences(before: Expert, after: Expert, unseal: Unseal) -> list[str]:
+def _differences(before: Expert, after: Expert, open_address: Open) -> list[str]:
     old = msgspec.structs.asdict(before)
     new = msgspec.structs.asdict(after)
     parts = ("name", "fields", "district_code", "lat", "lon", "languages", "on_call", "max_concurrent")
     changed = [k for k in parts if old[k] != new[k]]
-    if [unseal(c.address) for c in before.channels] != [f"{c.channel}:{c.address}" for c in after.channels]:
+    if [open_address(c.address) for c in before.channels] != [(c.channel, c.address) for c in after.channels]:
         changed.append("channels")
     return changed
 
 
-def change(expert: Expert, seal: Seal, unseal: Unseal, *, by: str) -> Command:
+def change(expert: Expert, seal: Seal, open_address: Open, *, by: str) -> Command:
     """Replace an expert's profile; invitations to seats of fields they no longer have are released."""
 
     def command(view: CommunityView, now: datetime) -> Changed:
         before = _existing(view, expert.id)
-        differences = _differences(before, expert, unseal)
+        differences = _differences(before, expert, open_address)
         if not differences:
             return Changed([])
         changed = ExpertChanged(

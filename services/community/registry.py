@@ -288,8 +288,9 @@ def load_departments(path: Path | None = None) -> list[Department]:
     return departments
 
 
-def profile_of(expert: Expert, seal: Callable[[str], str]) -> ExpertProfile:
-    """``expert`` as the registry's events record it, each contact sealed (``channel:address``) with ``seal``."""
+def profile_of(expert: Expert, seal: Callable[[str, str], str]) -> ExpertProfile:
+    """``expert`` as the registry's events record it, each contact sealed with ``seal``
+    (``Privacy.seal_address``)."""
     return ExpertProfile(
         name=expert.name,
         fields=list(expert.fields),
@@ -297,7 +298,7 @@ def profile_of(expert: Expert, seal: Callable[[str], str]) -> ExpertProfile:
         lat=expert.lat,
         lon=expert.lon,
         languages=list(expert.languages),
-        channels=[ContactRef(c.channel, seal(f"{c.channel}:{c.address}")) for c in expert.channels],
+        channels=[ContactRef(c.channel, seal(c.channel, c.address)) for c in expert.channels],
         on_call=[OnCallHours(list(w.weekdays), w.start, w.end) for w in expert.on_call],
         max_concurrent=expert.max_concurrent,
     )
@@ -319,13 +320,13 @@ def expert_from_profile(expert_id: str, profile: ExpertProfile) -> Expert:
     )
 
 
-def sealed_departments(departments: Sequence[Department], seal: Callable[[str], str]) -> list[Department]:
+def sealed_departments(departments: Sequence[Department], seal: Callable[[str, str], str]) -> list[Department]:
     """``departments`` with each briefing address sealed (``channel:address``), as events carry them."""
     return [
         msgspec.structs.replace(
             d,
             briefing_channel=ContactChannel(
-                d.briefing_channel.channel, seal(f"{d.briefing_channel.channel}:{d.briefing_channel.address}")
+                d.briefing_channel.channel, seal(d.briefing_channel.channel, d.briefing_channel.address)
             ),
         )
         for d in departments

@@ -74,7 +74,7 @@ class IntakeService:
     async def receive_message(self, msg: InboundMessage) -> Reception:
         """Record a citizen's message (once, however often it is sent) and what it leads to."""
         sender = self.privacy.pseudonym(msg.channel, msg.sender_id)
-        sealed = self.privacy.seal(f"{msg.channel}:{msg.reply_to}") if msg.reply_to else ""
+        sealed = self.privacy.seal_address(msg.channel, msg.reply_to) if msg.reply_to else ""
         policy = self.policy
 
         def command(state: IntakeView, now: datetime) -> Reception:

@@ -156,14 +156,14 @@ class ExpertController(Controller):
     @post("/", operation_id="addExpert", guards=[requires(Role.ADMIN)], status_code=HTTP_201_CREATED)
     async def add(self, data: ExpertIn, community: CommunityService, claims: Claims) -> ExpertOut:
         expert = await asyncio.to_thread(data.expert, data.id)  # a webhook's host is looked up
-        await community.change_pool(pool.register(expert, community.privacy.seal, by=_by(claims)))
+        await community.change_pool(pool.register(expert, community.privacy.seal_address, by=_by(claims)))
         return _out(community, expert.id)
 
     @put("/{expert_id:str}", operation_id="changeExpert", guards=[requires(Role.ADMIN)])
     async def change(self, expert_id: str, data: ProfileIn, community: CommunityService, claims: Claims) -> ExpertOut:
         expert = await asyncio.to_thread(data.expert, expert_id)  # a webhook's host is looked up
         privacy = community.privacy
-        await community.change_pool(pool.change(expert, privacy.seal, privacy.unseal, by=_by(claims)))
+        await community.change_pool(pool.change(expert, privacy.seal_address, privacy.open_address, by=_by(claims)))
         return _out(community, expert_id)
 
     @post(

@@ -38,7 +38,7 @@ def test_the_seed_registers_the_bundled_pool_once_with_addresses_sealed() -> Non
     view.catch_up()
     assert len(view.experts) == 75
     assert sum(e.active for e in view.experts.values()) == 73
-    assert seed(EXPERTS, PRIVACY.seal, source="experts.json")(view, AT).events == []  # a restart adds nothing
+    assert seed(EXPERTS, PRIVACY.seal_address, source="experts.json")(view, AT).events == []  # a restart adds nothing
     stored = b"".join(n.state for n in app.recorder.select_notifications(0, 10_000))
     for expert in EXPERTS:
         for contact in expert.channels:
@@ -63,13 +63,13 @@ def test_an_admin_adds_an_expert_once() -> None:
     _, view, _ = setup()
     view.catch_up()
     newcomer = EXPERTS[0].__class__(**{**_as_dict(EXPERTS[0]), "id": "EXP-900", "name": "(가상) 새전문가"})
-    [registered] = register(newcomer, PRIVACY.seal, by="admin:root")(view, AT).events
+    [registered] = register(newcomer, PRIVACY.seal_address, by="admin:root")(view, AT).events
     assert isinstance(registered, ExpertRegistered)
     assert registered.originator_version == 1
     view.apply(registered)
     assert view.experts["EXP-900"].name == "(가상) 새전문가"
     with pytest.raises(PoolConflictError, match="already in the pool"):
-        register(newcomer, PRIVACY.seal, by="admin:root")(view, AT)
+        register(newcomer, PRIVACY.seal_address, by="admin:root")(view, AT)
 
 
 async def test_an_expert_marked_unavailable_is_released_and_replaced_then_skipped_with_the_reason() -> None:
@@ -123,12 +123,14 @@ async def test_a_change_records_what_differs_and_a_dropped_field_gives_up_its_se
     before = service.view.experts[invited.expert_id]
     clear = [ContactChannel(c.channel, PRIVACY.unseal(c.address).partition(":")[2]) for c in before.channels]
     same = before.__class__(**{**_as_dict(before), "channels": clear})
-    assert run(service, change(same, PRIVACY.seal, PRIVACY.unseal, by="admin:root"), 1) == []  # nothing differs
+    assert (
+        run(service, change(same, PRIVACY.seal_address, PRIVACY.open_address, by="admin:root"), 1) == []
+    )  # nothing differs
     others = [f for f in before.fields if f != "fire"] or ["ems"]
     narrower = before.__class__(
         **{**_as_dict(before), "channels": clear, "fields": others, "max_concurrent": before.max_concurrent + 1}
     )
-    events = run(service, change(narrower, PRIVACY.seal, PRIVACY.unseal, by="admin:root"), 1)
+    events = run(service, change(narrower, PRIVACY.seal_address, PRIVACY.open_address, by="admin:root"), 1)
     changed = events[0]
     assert isinstance(changed, ExpertChanged)
     assert set(changed.changed) == {"fields", "max_concurrent"}

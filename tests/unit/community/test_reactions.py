@@ -29,7 +29,7 @@ from tests.unit.fakes import FakeJetStream, FakeMsg
 
 PRIVACY = Privacy(b"community-unit-test-secret-0123456789")
 EXPERTS = load_experts()
-DEPARTMENTS = sealed_departments(load_departments(), PRIVACY.seal)  # as the service passes them
+DEPARTMENTS = sealed_departments(load_departments(), PRIVACY.seal_address)  # as the service passes them
 POLICY = load_policy(frozenset(FIELDS), frozenset(d.kind for d in DEPARTMENTS))
 SYSTEM = Actor("system", "intake")
 # Wednesday 2026-11-25 14:00 in Seoul.
@@ -40,7 +40,7 @@ MAPO = GeoPoint(37.5594, 126.9081)
 def seeded(app: CommunityApplication) -> None:
     """The bundled pool registered in ``app``'s log, as the service does when it starts."""
     view = CommunityView(app.recorder)
-    app.record(*seed(EXPERTS, PRIVACY.seal, source="experts.json")(view, AT).events)
+    app.record(*seed(EXPERTS, PRIVACY.seal_address, source="experts.json")(view, AT).events)
 
 
 def setup() -> tuple[CommunityApplication, CommunityView, StreamConsumer]:

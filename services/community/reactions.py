@@ -259,14 +259,7 @@ class Reactions:
             return []
         if joins == (event.reporter in community.reporters):
             return []  # already in (or already out)
-        common: dict[str, Any] = {
-            "originator_id": community.id,
-            "originator_version": community.version + 1,
-            "incident_id": community.incident_id,
-            "correlation_id": community.incident_id,
-            "causation_id": event.id,
-            "occurred_at": event.recorded_at,
-        }
+        common = {**envelope(community, community.version + 1, event.recorded_at), "causation_id": event.id}
         if joins:
             assert isinstance(event, ReportLinked)
             return [

@@ -5,7 +5,7 @@ A new area adds a module with its own ``BENCHMARKS`` tuple and one line here.
 
 from __future__ import annotations
 
-from bench import broadcast, community, eventlog, intake, jetstream, live, pipeline, postgres
+from bench import broadcast, community, eventlog, intake, jetstream, live, pipeline, postgres, webhook
 from bench.figures import Benchmark
 
 __all__ = ["BENCHMARKS"]
@@ -19,4 +19,5 @@ BENCHMARKS: tuple[Benchmark, ...] = (
     *community.BENCHMARKS,
     *live.BENCHMARKS,
     *broadcast.BENCHMARKS,
+    *webhook.BENCHMARKS,
 )

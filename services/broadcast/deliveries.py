@@ -22,11 +22,17 @@ import structlog
 from eventsourcing.persistence import ApplicationRecorder
 
 from services.broadcast.channels import Adapter, DeliveryError, Message, MessageAdapter
-from services.broadcast.domain import DELIVERY_TAGS, Delivery, RetryPolicy, apply_delivery
+from services.broadcast.domain import DELIVERY_TAGS, Delivery, FanOut, RetryPolicy, apply_delivery
 from shared.eventlog.application import ServiceApplication
 from shared.eventlog.view import LogView
 from shared.events import Event, utc_now
-from shared.events.broadcast import DeliveryAttempted, DeliveryDelivered, DeliveryFailed, DeliveryRequested
+from shared.events.broadcast import (
+    DeliveryAttempted,
+    DeliveryDelivered,
+    DeliveryFailed,
+    DeliveryRequested,
+    LiveFannedOut,
+)
 from shared.events.intake import ReporterNoticeQueued
 from shared.links import invitation_token, room_token
 from shared.privacy import Privacy, UnsealError
@@ -67,9 +73,16 @@ class DeliveryView(LogView):
         super().__init__(recorder)
         self.deliveries: dict[UUID, Delivery] = {}
         self._by_purpose: dict[tuple[UUID | None, str, str], UUID] = {}
+        self.fan_outs: dict[UUID, FanOut] = {}
 
     def apply(self, event: Event) -> None:
         with self.lock:
+            if isinstance(event, LiveFannedOut):
+                self.fan_outs[event.originator_id] = FanOut.of(event)
+                return
+            if (fan_out := self.fan_outs.get(event.causation_id or event.originator_id)) is not None:
+                fan_out.apply(event)  # reached a member's stream; a member's acknowledgement
+                return
             current = self.deliveries.get(event.originator_id)
             if event.originator_version != (current.version if current else 0) + 1:
                 return
@@ -85,12 +98,22 @@ class DeliveryView(LogView):
             self.position = 0
             self.deliveries.clear()
             self._by_purpose.clear()
+            self.fan_outs.clear()
 
     def find(self, incident_id: UUID | None, recipient: str, kind: str) -> Delivery | None:
         """The (latest) delivery of ``kind`` to ``recipient`` for an incident."""
         with self.lock:
             found = self._by_purpose.get((incident_id, recipient, kind))
             return self.deliveries.get(found) if found is not None else None
+
+    def of_incident(self, incident_id: UUID) -> list[Delivery]:
+        """Every delivery for an incident, each member's of a fan-out included, by request time."""
+        with self.lock:
+            found = [d for d in self.deliveries.values() if d.incident_id == incident_id]
+            for fan_out in self.fan_outs.values():
+                if fan_out.incident_id == incident_id:
+                    found.extend(fan_out.deliveries())
+        return sorted(found, key=lambda d: d.requested_at)
 
     def due(self, now: datetime, limit: int) -> list[Delivery]:
         with self.lock:

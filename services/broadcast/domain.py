@@ -23,10 +23,13 @@ from shared.events.broadcast import (
     DeliveryEscalated,
     DeliveryFailed,
     DeliveryRequested,
+    LiveFannedOut,
+    LiveReached,
+    live_delivery_id,
 )
 from shared.events.common import ContactRef
 
-__all__ = ["DELIVERY_TAGS", "LIVE", "Delivery", "RetryPolicy", "apply_delivery"]
+__all__ = ["DELIVERY_TAGS", "LIVE", "Delivery", "FanOut", "RetryPolicy", "apply_delivery"]
 
 LIVE = "live"
 """The channel of deliveries to a member's live stream."""
@@ -41,6 +44,8 @@ DELIVERY_TAGS = frozenset(
         DeliveryFailed,
         DeliveryEscalated,
         DeliveryAcknowledged,
+        LiveFannedOut,
+        LiveReached,
     )
 )
 """The events of a delivery's stream: what the views of deliveries fold (broadcast's log holds
@@ -165,3 +170,61 @@ def apply_delivery(delivery: Delivery | None, event: Event) -> Delivery | None: 
                 last_error=event.error,
             )
     return delivery
+
+
+
+class FanOut(msgspec.Struct, kw_only=True):
+    """A fan-out's deliveries, folded: whom it was for, whose stream it reached, who saw it.
+    Kept as one record (a room of 1,000 is one entry, not 1,000), expanded when asked."""
+
+    id: UUID
+    incident_id: UUID | None
+    kind: str
+    text: str
+    requested_at: datetime
+    members: list[str]
+    data: dict[str, str] = msgspec.field(default_factory=dict)
+    reached_at: dict[str, datetime] = msgspec.field(default_factory=dict)
+    acknowledged_by: dict[str, str] = msgspec.field(default_factory=dict)
+
+    @classmethod
+    def of(cls, event: LiveFannedOut) -> FanOut:
+        return cls(
+            id=event.originator_id,
+            incident_id=event.incident_id,
+            kind=event.kind,
+            text=event.text,
+            requested_at=event.occurred_at,
+            members=event.members,
+            data=event.data,
+        )
+
+    def apply(self, event: Event) -> None:
+        """Note whose stream it reached (``LiveReached``) or who saw it (``DeliveryAcknowledged``)."""
+        if isinstance(event, LiveReached):
+            for member in event.members:
+                self.reached_at.setdefault(member, event.recorded_at)
+        elif isinstance(event, DeliveryAcknowledged):
+            self.acknowledged_by.setdefault(event.recipient, event.by)
+
+    def deliveries(self) -> list[Delivery]:
+        """Each member's delivery: pending until it reached their stream."""
+        return [
+            Delivery(
+                id=live_delivery_id(self.id, member),
+                version=0,
+                recipient=member,
+                channel=LIVE,
+                kind=self.kind,
+                text=self.text,
+                address_sealed="",
+                requested_at=self.requested_at,
+                due_at=self.requested_at,
+                incident_id=self.incident_id,
+                data=self.data,
+                status="delivered" if member in self.reached_at else "pending",
+                delivered_at=self.reached_at.get(member),
+                acknowledged_by=self.acknowledged_by.get(member, ""),
+            )
+            for member in self.members
+        ]

@@ -4,9 +4,10 @@ duplicate, over Server-Sent Events and WebSocket.
 A member is ``role:id`` (``expert:EXP-012``, ``department:FS-11440``; ``operator:*`` stands for
 every operator). Every item of a member's stream is a delivery in broadcast's log: their
 invitations and release notices, their department's briefings, and the messages of their rooms
-(``fan_out`` turns each ``MessagePosted`` into one live delivery per member of the room but its
-author). An item's id is the log position of its ``DeliveryRequested``, so ``Last-Event-ID``
-resumes right after the last item a client saw, in the log's order.
+(``fan_out`` turns each ``MessagePosted`` into one ``LiveFannedOut``: a delivery per member of
+the room but its author, recorded as one event). An item's id is the log position of the event
+that requested it, so ``Last-Event-ID`` resumes right after the last item a client saw, in the
+log's order.
 
 ``LiveHub`` reads broadcast's log once for all open streams (woken by the recorder's NOTIFY, and
 every second anyway), keeps each member's recent items, hands new ones to the member's open
@@ -32,7 +33,14 @@ from services.broadcast.domain import DELIVERY_TAGS, LIVE
 from shared.eventlog.application import ServiceApplication
 from shared.eventlog.notify import listening
 from shared.events import CODEC, Event, UnknownEventError, family_of, utc_now
-from shared.events.broadcast import DeliveryAcknowledged, DeliveryDelivered, DeliveryRequested
+from shared.events.broadcast import (
+    DeliveryAcknowledged,
+    DeliveryDelivered,
+    DeliveryRequested,
+    LiveFannedOut,
+    LiveReached,
+    live_delivery_id,
+)
 from shared.events.community import MessagePosted
 
 __all__ = ["Lagged", "LiveHub", "LiveItem", "fan_out", "member_of"]
@@ -61,7 +69,8 @@ def member_of(recipient: str, kind: str) -> str:
 
 
 def fan_out(event: Event) -> Sequence[Event]:
-    """A consumer handler: a room message becomes one live delivery per member but its author."""
+    """A consumer handler: a room message becomes one fan-out to every member but its author (one
+    event however large the room; each member's delivery has its own id within it)."""
     if not isinstance(event, MessagePosted):
         return ()
     data = {"author": event.author, "number": str(event.originator_version)}
@@ -69,21 +78,21 @@ def fan_out(event: Event) -> Sequence[Event]:
         data |= {"lat": str(event.lat), "lon": str(event.lon)}
     if event.photo_ref:
         data["photo_ref"] = event.photo_ref
+    members = [member for member in dict.fromkeys(event.audience) if member != event.author]
+    if not members:
+        return ()
     return [
-        DeliveryRequested(
-            originator_id=uuid5(NAMESPACE_URL, f"jikimi:delivery:{event.id}:{member}"),
+        LiveFannedOut(
+            originator_id=uuid5(NAMESPACE_URL, f"jikimi:fan-out:{event.id}"),
             originator_version=1,
             incident_id=event.incident_id,
             causation_id=event.id,
             correlation_id=event.correlation_id or event.incident_id,
-            recipient=member,
-            channel=LIVE,
+            members=members,
             kind="room_message",
             text=event.text,
             data=data,
         )
-        for member in event.audience
-        if member != event.author
     ]
 
 
@@ -114,6 +123,8 @@ class _Known(msgspec.Struct):
     kind: str
     recipient: str
     incident_id: UUID | None
+    fan_out: UUID | None = None
+    """The fan-out the delivery is part of (its reaching a stream is recorded on the fan-out's stream)."""
 
 
 class LiveHub:
@@ -136,6 +147,7 @@ class LiveHub:
         self._known: dict[UUID, _Known] = {}
         self._streams: defaultdict[str, set[asyncio.Queue[LiveItem | Lagged]]] = defaultdict(set)
         self._reached: set[UUID] = set()
+        self._fan_out_versions: dict[UUID, int] = {}
         self._acknowledged: set[UUID] = set()
         self.position = 0
 
@@ -173,7 +185,14 @@ class LiveHub:
         return len(notifications)
 
     def _take(self, position: int, event: Event) -> None:
-        if isinstance(event, DeliveryRequested):
+        if isinstance(event, LiveFannedOut):
+            self._take_fan_out(position, event)
+        elif isinstance(event, LiveReached):
+            self._fan_out_versions[event.originator_id] = event.originator_version
+            for member in event.members:
+                if (known := self._known.get(live_delivery_id(event.originator_id, member))) is not None:
+                    known.live = False
+        elif isinstance(event, DeliveryRequested):
             member = member_of(event.recipient, event.kind)
             live = event.channel == LIVE
             self._known[event.originator_id] = _Known(
@@ -181,18 +200,33 @@ class LiveHub:
             )
             text = event.text.replace(": {link}", "").replace("{link}", "")  # links go only to their channel
             item = LiveItem(position, event.originator_id, event.kind, event.incident_id, text, event.recorded_at)
-            item = msgspec.structs.replace(item, data=event.data)
-            self._items[member].append(item)
-            for queue in list(self._streams.get(member, ())):
-                self._put(queue, item)
-                if live:
-                    self._reached.add(event.originator_id)
+            self._hand_out(member, msgspec.structs.replace(item, data=event.data), live=live)
         elif (known := self._known.get(event.originator_id)) is not None:
             known.version = max(known.version, event.originator_version)
             if isinstance(event, DeliveryDelivered):
                 known.live = False  # delivered: nothing more to record for it
             elif isinstance(event, DeliveryAcknowledged):
                 self._acknowledged.add(event.originator_id)
+
+    def _take_fan_out(self, position: int, event: LiveFannedOut) -> None:
+        self._fan_out_versions[event.originator_id] = event.originator_version
+        for member in event.members:
+            delivery_id = live_delivery_id(event.originator_id, member)
+            self._known[delivery_id] = _Known(
+                member, 0, True, event.kind, member, event.incident_id, fan_out=event.originator_id
+            )
+            item = LiveItem(
+                position, delivery_id, event.kind, event.incident_id, event.text, event.recorded_at, event.data
+            )
+            self._hand_out(member, item, live=True)
+
+    def _hand_out(self, member: str, item: LiveItem, *, live: bool) -> None:
+        """Keep ``item`` in ``member``'s history and put it in their open streams' queues."""
+        self._items[member].append(item)
+        for queue in list(self._streams.get(member, ())):
+            self._put(queue, item)
+            if live:
+                self._reached.add(item.delivery_id)
 
     def _put(self, queue: asyncio.Queue[LiveItem | Lagged], item: LiveItem) -> None:
         try:
@@ -249,12 +283,17 @@ class LiveHub:
             self._reached.add(item.delivery_id)
 
     async def _record_reached(self) -> None:
-        """Live deliveries that reached an open stream are recorded delivered, in one commit."""
+        """Live deliveries that reached an open stream are recorded delivered, in one commit: one
+        ``LiveReached`` per fan-out, a ``DeliveryDelivered`` for a delivery of its own."""
         reached, self._reached = self._reached, set()
         events: list[Event] = []
+        by_fan_out: defaultdict[UUID, list[str]] = defaultdict(list)
         for delivery_id in reached:
             known = self._known.get(delivery_id)
             if known is None or not known.live:
+                continue
+            if known.fan_out is not None:
+                by_fan_out[known.fan_out].append(known.member)
                 continue
             events.append(
                 DeliveryDelivered(
@@ -267,16 +306,30 @@ class LiveHub:
                     recipient=known.recipient,
                 )
             )
+        for fan_out_id, members in by_fan_out.items():
+            first = self._known[live_delivery_id(fan_out_id, members[0])]
+            events.append(
+                LiveReached(
+                    originator_id=fan_out_id,
+                    originator_version=self._fan_out_versions.get(fan_out_id, 1) + 1,
+                    incident_id=first.incident_id,
+                    members=sorted(members),
+                )
+            )
         if not events:
             return
         try:
             await asyncio.to_thread(self._app.record, *events)
         except IntegrityError:
-            log.info("live_delivered_clash", count=len(events))  # another replica recorded them first
+            log.info("live_delivered_clash", count=len(events))  # another replica wrote meanwhile
+            self._reached |= reached  # read what it wrote, then record what is still ours to
             return
         for event in events:
-            self._known[event.originator_id].live = False
-            self._known[event.originator_id].version = event.originator_version
+            if isinstance(event, LiveReached):
+                self._take(0, event)
+            else:
+                known = self._known[event.originator_id]
+                known.live, known.version = False, event.originator_version
 
     async def acknowledge(self, delivery_ids: Sequence[UUID], *, members: Sequence[str], by: str) -> int:
         """Record that ``by`` saw these deliveries (theirs only; once each); how many were new."""
@@ -293,6 +346,7 @@ class LiveHub:
                         originator_id=delivery_id,
                         originator_version=known.version + 1,
                         incident_id=known.incident_id,
+                        causation_id=known.fan_out,
                         recipient=known.recipient,
                         kind=known.kind,
                         by=by,

@@ -8,7 +8,7 @@ sealed; the recipient is a pseudonym or a member id, never a phone number.
 from __future__ import annotations
 
 from datetime import datetime
-from uuid import UUID
+from uuid import UUID, uuid5
 
 import msgspec
 
@@ -23,6 +23,9 @@ __all__ = [
     "DeliveryEscalated",
     "DeliveryFailed",
     "DeliveryRequested",
+    "LiveFannedOut",
+    "LiveReached",
+    "live_delivery_id",
 ]
 
 
@@ -95,6 +98,33 @@ class DeliveryAcknowledged(Event, frozen=True, tag="broadcast.delivery_acknowled
     recipient: str
     kind: str = ""
     by: str = ""
+
+
+# A room message goes to the live streams of its room's members as one fan-out: one event for
+# the whole room (a room of 1,000 is one row, not 1,000), holding one delivery per member whose
+# id is ``live_delivery_id(fan-out id, member)``. Which of them reached an open stream is
+# recorded in rounds on the fan-out's stream; each member's acknowledgement is the first event
+# of their delivery's own stream.
+
+
+def live_delivery_id(fan_out_id: UUID, member: str) -> UUID:
+    """The id of ``member``'s delivery within a fan-out."""
+    return uuid5(fan_out_id, member)
+
+
+class LiveFannedOut(Event, frozen=True, tag="broadcast.live_fanned_out"):
+    """A message for the live streams of ``members`` (``role:id``): one delivery each."""
+
+    members: list[str]
+    kind: str = "room_message"
+    text: str = ""
+    data: dict[str, str] = msgspec.field(default_factory=dict)
+
+
+class LiveReached(Event, frozen=True, tag="broadcast.live_reached"):
+    """These members' deliveries of the fan-out reached an open stream of theirs (SSE, WebSocket)."""
+
+    members: list[str]
 
 
 # Briefings: situation reports (EDXL-SitRep-like) for an incident's engaged departments. What

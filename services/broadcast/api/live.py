@@ -96,8 +96,6 @@ class DeliveriesController(Controller):
         seen: bool | None = None,
     ) -> list[DeliveryOut]:
         await asyncio.to_thread(deliveries.catch_up)
-        with deliveries.lock:
-            found = [d for d in deliveries.deliveries.values() if d.incident_id == incident_id]
         return [
             DeliveryOut(
                 d.id,
@@ -108,7 +106,7 @@ class DeliveriesController(Controller):
                 bool(d.acknowledged_by),
                 d.acknowledged_by,
             )
-            for d in sorted(found, key=lambda d: d.requested_at)
+            for d in deliveries.of_incident(incident_id)
             if (kind is None or d.kind == kind) and (seen is None or bool(d.acknowledged_by) == seen)
         ]
 

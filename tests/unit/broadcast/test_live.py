@@ -8,9 +8,16 @@ from collections.abc import AsyncIterator
 from uuid import uuid4
 
 from services.broadcast.application import BroadcastApplication
+from services.broadcast.deliveries import DeliveryView
 from services.broadcast.live import Lagged, LiveHub, LiveItem, fan_out, member_of
 from shared.events import CODEC
-from shared.events.broadcast import DeliveryAcknowledged, DeliveryDelivered, DeliveryRequested
+from shared.events.broadcast import (
+    DeliveryAcknowledged,
+    DeliveryRequested,
+    LiveFannedOut,
+    LiveReached,
+    live_delivery_id,
+)
 from shared.events.community import MessagePosted
 
 AUDIENCE = ["expert:EXP-001", "expert:EXP-002", "department:FS-11440", "citizen:p_abc"]
@@ -28,12 +35,17 @@ def posted(text: str, author: str = "expert:EXP-001", number: int = 1, incident:
     )
 
 
-def test_a_room_message_goes_live_to_every_member_but_its_author_once() -> None:
+def test_a_room_message_goes_live_to_every_member_but_its_author_once_as_one_event() -> None:
     message = posted("3층 진입", author="expert:EXP-001")
-    requests = fan_out(message)
-    assert {r.recipient for r in requests} == set(AUDIENCE) - {"expert:EXP-001"}  # type: ignore[attr-defined]
-    assert all(r.channel == "live" and r.kind == "room_message" for r in requests)  # type: ignore[attr-defined]
-    assert [r.originator_id for r in fan_out(message)] == [r.originator_id for r in requests]  # redelivered: same ids
+    [fan] = fan_out(message)
+    assert isinstance(fan, LiveFannedOut)
+    assert fan.members == [m for m in AUDIENCE if m != "expert:EXP-001"]
+    assert (fan.kind, fan.text, fan.causation_id) == ("room_message", "3층 진입", message.id)
+    assert [e.originator_id for e in fan_out(message)] == [fan.originator_id]  # redelivered: the same fan-out
+    alone = MessagePosted(
+        originator_id=uuid4(), originator_version=1, author="operator:op", text="x", audience=["operator:op"]
+    )
+    assert not fan_out(alone)  # nobody to tell
 
 
 def test_whose_a_delivery_is() -> None:
@@ -82,24 +94,46 @@ async def test_a_member_gets_their_history_then_new_items_in_order_and_resumes_a
 
 
 async def test_an_item_reaching_an_open_stream_is_recorded_delivered_and_acknowledged_once() -> None:
-    requests = fan_out(posted("불 꺼짐"))
-    app, hub = await recorded_hub(*requests)
-    mine = next(r for r in requests if r.recipient == "expert:EXP-002")  # type: ignore[attr-defined]
+    [fan] = fan_out(posted("불 꺼짐"))
+    app, hub = await recorded_hub(fan)
     stream = hub.follow(["expert:EXP-002"])
     [item] = await take(stream, 1)
     await stream.aclose()
     await hub._record_reached()
     stored = [CODEC.decode(n.state) for n in app.recorder.select_notifications(0, 100)]
-    delivered = [e for e in stored if isinstance(e, DeliveryDelivered)]
-    assert [e.originator_id for e in delivered] == [mine.originator_id]
+    [reached] = [e for e in stored if isinstance(e, LiveReached)]
+    assert (reached.originator_id, reached.members) == (fan.originator_id, ["expert:EXP-002"])
+    await hub._record_reached()  # nothing new reached: nothing recorded again
+    assert len(app.recorder.select_notifications(0, 100)) == len(stored)
     assert isinstance(item, LiveItem)
+    assert item.delivery_id == live_delivery_id(fan.originator_id, "expert:EXP-002")
     by = "expert:EXP-002"
     assert await hub.acknowledge([item.delivery_id], members=["expert:EXP-002"], by=by) == 1
     assert await hub.acknowledge([item.delivery_id], members=["expert:EXP-002"], by=by) == 0
-    stranger = next(r for r in requests if r.recipient == "citizen:p_abc")  # type: ignore[attr-defined]
-    assert await hub.acknowledge([stranger.originator_id], members=["expert:EXP-002"], by=by) == 0  # not theirs
+    strangers = live_delivery_id(fan.originator_id, "citizen:p_abc")
+    assert await hub.acknowledge([strangers], members=["expert:EXP-002"], by=by) == 0  # not theirs
     stored = [CODEC.decode(n.state) for n in app.recorder.select_notifications(0, 100)]
     assert len([e for e in stored if isinstance(e, DeliveryAcknowledged)]) == 1
+
+
+async def test_who_has_not_seen_a_room_message_is_each_member_of_the_fan_out_not_acknowledged() -> None:
+    incident = uuid4()
+    [fan] = fan_out(posted("대피하세요", incident=incident))
+    app, hub = await recorded_hub(fan)
+    stream = hub.follow(["department:FS-11440"])
+    [item] = await take(stream, 1)
+    await stream.aclose()
+    await hub._record_reached()
+    assert isinstance(item, LiveItem)
+    await hub.acknowledge([item.delivery_id], members=["department:FS-11440"], by="department:FS-11440")
+    view = DeliveryView(app.recorder)
+    view.catch_up()
+    states = {d.recipient: (d.status, d.acknowledged_by) for d in view.of_incident(incident)}
+    assert states == {
+        "expert:EXP-002": ("pending", ""),  # no open stream: not reached
+        "department:FS-11440": ("delivered", "department:FS-11440"),
+        "citizen:p_abc": ("pending", ""),
+    }
 
 
 async def test_a_stream_that_falls_too_far_behind_is_cut_off_rather_than_buffered() -> None:

@@ -7,7 +7,7 @@ import asyncio
 import httpx
 from litestar import Litestar
 
-from services.broadcast.api.live import DeliveriesController, LiveController, live_socket
+from services.broadcast.api.live import DeliveriesController, LiveController, live_socket, live_stream
 from services.broadcast.api.subscriptions import SubscriptionController, SubscriptionDesk
 from services.broadcast.application import BroadcastApplication
 from services.broadcast.briefings import FACT_SUBJECTS, BriefingClock, BriefingView, FactNotes
@@ -108,6 +108,7 @@ def create_app() -> Litestar:
             LiveController,
             DeliveriesController,
             live_socket,
+            live_stream,
             PublicController,
             BriefingController,
             SubscriptionController,

@@ -137,15 +137,17 @@ class LiveHub:
         database_url: str | None = None,
         poll_s: float = 1.0,
         queue_size: int = 1024,
+        keep_alive_s: float = 15.0,
     ) -> None:
         self._app = app
         self._database_url = database_url
         self._poll_s = poll_s
         self._queue_size = queue_size
+        self._keep_alive_s = keep_alive_s
         self._wake = asyncio.Event()
         self._items: defaultdict[str, deque[LiveItem]] = defaultdict(lambda: deque(maxlen=_KEEP))
         self._known: dict[UUID, _Known] = {}
-        self._streams: defaultdict[str, set[asyncio.Queue[LiveItem | Lagged]]] = defaultdict(set)
+        self._streams: defaultdict[str, set[asyncio.Queue[LiveItem | Lagged | None]]] = defaultdict(set)
         self._reached: set[UUID] = set()
         self._fan_out_versions: dict[UUID, int] = {}
         self._acknowledged: set[UUID] = set()
@@ -158,11 +160,16 @@ class LiveHub:
 
     async def run(self, stop: asyncio.Event) -> None:
         """Follow the log until ``stop`` is set."""
+        loop = asyncio.get_running_loop()
+        next_keep_alive = loop.time() + self._keep_alive_s
         async with listening(self._app.recorder, self._database_url, self._wake, stop):
             while not stop.is_set():
                 while await self.pump() == _BATCH:
                     pass
                 await self._record_reached()
+                if loop.time() >= next_keep_alive:
+                    next_keep_alive = loop.time() + self._keep_alive_s
+                    self._keep_alive()
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), timeout=self._poll_s)
                 self._wake.clear()
@@ -228,7 +235,14 @@ class LiveHub:
             if live:
                 self._reached.add(item.delivery_id)
 
-    def _put(self, queue: asyncio.Queue[LiveItem | Lagged], item: LiveItem) -> None:
+    def _keep_alive(self) -> None:
+        """A None in every open stream's queue: the stream writes a keep-alive, so proxies and
+        phones' networks see traffic on a quiet stream."""
+        for queue in {q for queues in self._streams.values() for q in queues}:
+            with contextlib.suppress(asyncio.QueueFull):  # a full queue is news enough
+                queue.put_nowait(None)
+
+    def _put(self, queue: asyncio.Queue[LiveItem | Lagged | None], item: LiveItem) -> None:
         try:
             queue.put_nowait(item)
         except asyncio.QueueFull:
@@ -240,9 +254,9 @@ class LiveHub:
             log.warning("live_stream_lagged")
 
     @contextlib.contextmanager
-    def _subscribe(self, members: Sequence[str]) -> Iterator[asyncio.Queue[LiveItem | Lagged]]:
+    def _subscribe(self, members: Sequence[str]) -> Iterator[asyncio.Queue[LiveItem | Lagged | None]]:
         """One queue that gets the new items of every one of ``members`` while the block runs."""
-        queue: asyncio.Queue[LiveItem | Lagged] = asyncio.Queue(self._queue_size)
+        queue: asyncio.Queue[LiveItem | Lagged | None] = asyncio.Queue(self._queue_size)
         for member in members:
             self._streams[member].add(queue)
         try:
@@ -258,9 +272,10 @@ class LiveHub:
         """The member keys whose items a token of ``role`` for ``subject`` sees."""
         return ["operator:*", f"operator:{subject}"] if role in {"operator", "admin"} else [f"{role}:{subject}"]
 
-    async def follow(self, members: Sequence[str], *, after: int = 0) -> AsyncIterator[LiveItem | Lagged]:
+    async def follow(self, members: Sequence[str], *, after: int = 0) -> AsyncIterator[LiveItem | Lagged | None]:
         """The items of ``members`` after position ``after``, then each new one as it comes (a
-        Lagged, last, if the client fell too far behind)."""
+        Lagged, last, if the client fell too far behind); None every ``keep_alive_s``, for a
+        keep-alive."""
         with self._subscribe(members) as queue:  # before reading the history: nothing falls between
             history = sorted((i for m in members for i in self._items.get(m, ()) if i.id > after), key=lambda i: i.id)
             last = after
@@ -270,6 +285,9 @@ class LiveHub:
                 last = item.id
             while True:
                 news = await queue.get()
+                if news is None:
+                    yield None  # a keep-alive
+                    continue
                 if isinstance(news, Lagged):
                     yield news
                     return

@@ -59,6 +59,9 @@ def test_members_hear_their_invitations_and_their_rooms_messages_live_and_resume
         httpx.Client(base_url=community_url, timeout=10) as community,
     ):
         assert broadcast.get("/live/stream").status_code == 401
+        refused = broadcast.get("/live/stream", headers={**me, "Last-Event-ID": "latest"})
+        assert refused.status_code == 400
+        assert "Last-Event-ID" in refused.text
         with open_stream(broadcast, "/live/stream", headers=token("expert", reported.invited[0])) as response:
             [*_, invitation] = items_until(Stream(response), "invitation")
             assert invitation.data["incident_id"] == str(incident)

@@ -162,3 +162,20 @@ def test_a_requested_invitation_is_the_experts_item() -> None:
         text="참여 요청: {link}",
     )
     assert member_of(request.recipient, request.kind) == "expert:EXP-009"
+
+
+async def test_quiet_streams_get_keep_alives_between_items() -> None:
+    app = BroadcastApplication()
+    hub = LiveHub(app, poll_s=0.01, keep_alive_s=0.02)
+    await hub.start()
+    stop = asyncio.Event()
+    following = asyncio.create_task(hub.run(stop))
+    stream = hub.follow(["expert:EXP-002"])
+    try:
+        assert await take(stream, 2) == [None, None]
+        app.record(*fan_out(posted("새 소식")))
+        taken = await take(stream, 3)
+        assert [i.text for i in taken if isinstance(i, LiveItem)] == ["새 소식"]
+    finally:
+        stop.set()
+        await following

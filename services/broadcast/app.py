@@ -17,7 +17,7 @@ from services.broadcast.deliveries import DeliveryView, Links, Sender, request_r
 from services.broadcast.escalation import Escalator, acknowledge_answers
 from services.broadcast.live import LiveHub, fan_out
 from services.broadcast.public import PublicController, PublicFollower, PublicView
-from services.broadcast.requests import CommunityRequests, operator_contacts
+from services.broadcast.requests import CommunityRequests
 from services.broadcast.subscriptions import DistrictGuides, Subscriptions
 from shared.events import subjects_of
 from shared.events.community import (
@@ -45,7 +45,7 @@ def create_app() -> Litestar:
     settings = ServiceSettings.from_env("broadcast")
     channels = ChannelConfig.from_env()
     privacy = Privacy(settings.secret_key)
-    requests = CommunityRequests(operator_contacts(privacy))
+    requests = CommunityRequests.from_env(privacy)
 
     def runtime() -> ServiceRuntime:
         runtime = ServiceRuntime.from_env(BroadcastApplication)

@@ -131,15 +131,26 @@ def _request(
 
 
 class CommunityRequests:
-    """The handler: ``handle(event)`` returns the deliveries a community event asks for."""
+    """The handler: ``handle(event)`` returns the deliveries a community event asks for.
 
-    def __init__(self, operators: Sequence[ContactRef]) -> None:
+    ``ack_within_s``, when given, is how long every invitation may go unacknowledged before its
+    next channel is used, instead of a third of its answer window (tests shorten it)."""
+
+    def __init__(self, operators: Sequence[ContactRef], *, ack_within_s: int | None = None) -> None:
         self.operators = list(operators)
+        self.ack_within_s = ack_within_s
+
+    @classmethod
+    def from_env(cls, privacy: Privacy) -> CommunityRequests:
+        """The operators of ``JIKIMI_OPERATOR_CHANNELS``; ``JIKIMI_INVITATION_ACK_WITHIN_S`` if set."""
+        ack_within = os.environ.get("JIKIMI_INVITATION_ACK_WITHIN_S", "").strip()
+        return cls(operator_contacts(privacy), ack_within_s=int(ack_within) if ack_within else None)
 
     def handle(self, event: Event) -> Sequence[Event]:
         if isinstance(event, MemberInvited):
             window = (event.expires_at - event.recorded_at).total_seconds()
-            ack_within = max(60, int(window / 3))  # unanswered for a third of the time: the next channel too
+            # Unanswered for a third of the time: the next channel too.
+            ack_within = self.ack_within_s or max(60, int(window / 3))
             return self._to_expert(
                 event, "invitation", invitation_text(event), link_until=event.expires_at, ack_within_s=ack_within
             )

@@ -67,12 +67,18 @@ class _Member:
         while (await reader.readline()) not in {b"\r\n", b""}:
             pass  # the rest of the headers
         self.ready.set()
+        pending = b""
         try:
-            while line := await reader.readline():
-                if line.startswith(b"data: {"):
-                    text = json.loads(line[6:])["text"]
+            while chunk := await reader.read(65536):  # whatever has come, then its whole frames
+                arrived = time.time()
+                *frames, pending = (pending + chunk).split(b"\n\n")
+                for frame in frames:
+                    _, found, data = frame.partition(b"\ndata: ")
+                    if not found:
+                        continue  # a keep-alive
+                    text = json.loads(data)["text"]
                     if text not in self.arrived:
-                        self.arrived[text] = time.time()
+                        self.arrived[text] = arrived
                         self._tally.count()
         finally:
             writer.close()

@@ -227,7 +227,7 @@ async def _ends(broadcast: ServiceApplication, wanted: set[UUID], until_s: float
 
 
 def _bodies(requests: Sequence[DeliveryRequested]) -> list[bytes]:
-    """What the limit's client posts: the webhook bodies of the same requests."""
+    """What the limit's client posts: the webhook bodies of the same requests (the report too)."""
     sent_at = datetime.now(UTC)
     return [
         msgspec.json.encode(
@@ -239,6 +239,7 @@ def _bodies(requests: Sequence[DeliveryRequested]) -> list[bytes]:
                 "sent_at": sent_at,
                 "incident_id": r.incident_id,
                 "language": r.language,
+                "sitrep": r.sitrep,
             }
         )
         for r in requests

@@ -33,6 +33,7 @@ import aiosmtplib
 import httpx
 import msgspec
 
+from shared.events.broadcast import SitRep
 from shared.netguard import Resolver, UnresolvedHostError, UnsafeURLError, check_url, system_resolver
 
 __all__ = [
@@ -74,6 +75,8 @@ class Message:
     recipient: str = ""
     incident_id: UUID | None = None
     language: str = "ko"
+    sitrep: SitRep | None = None
+    """A briefing's situation report: a webhook sends it as JSON beside the text."""
 
 
 @runtime_checkable
@@ -135,7 +138,7 @@ def webhook_signature(body: bytes, secrets: Sequence[str], timestamp: int) -> st
     return ",".join([f"t={timestamp}", *(f"v1={mac}" for mac in macs)])
 
 
-class _WebhookBody(msgspec.Struct, frozen=True):
+class _WebhookBody(msgspec.Struct, frozen=True, omit_defaults=True):
     id: UUID
     kind: str
     recipient: str
@@ -143,12 +146,14 @@ class _WebhookBody(msgspec.Struct, frozen=True):
     sent_at: datetime
     incident_id: UUID | None
     language: str
+    sitrep: SitRep | None = None  # only a briefing has the key
 
 
 @dataclass
 class WebhookAdapter:
-    """POSTs ``{id, kind, recipient, text, sent_at, incident_id, language}`` as JSON, signed in
-    ``Jikimi-Signature`` with every current secret, ``Idempotency-Key`` = the delivery id.
+    """POSTs ``{id, kind, recipient, text, sent_at, incident_id, language}`` as JSON, and a
+    briefing's situation report as ``sitrep`` (EDXL-SitRep-like, as ``BriefingIssued`` has it),
+    signed in ``Jikimi-Signature`` with every current secret, ``Idempotency-Key`` = the delivery id.
 
     Each send checks the URL with ``shared.netguard`` and connects to the address it checked
     (the URL's host rewritten to it; ``Host`` and TLS SNI/verification keep the name), so a name
@@ -188,6 +193,7 @@ class WebhookAdapter:
                 datetime.fromtimestamp(now, UTC),
                 message.incident_id,
                 message.language,
+                message.sitrep,
             )
         )
         url = httpx.URL(address)

@@ -315,7 +315,13 @@ class Sender:
             text = self.links.text_of(delivery, utc_now()) if self.links else delivery.text
             if isinstance(adapter, MessageAdapter):
                 message = Message(
-                    delivery.id, text, delivery.kind, delivery.recipient, delivery.incident_id, delivery.language
+                    delivery.id,
+                    text,
+                    delivery.kind,
+                    delivery.recipient,
+                    delivery.incident_id,
+                    delivery.language,
+                    sitrep=delivery.sitrep,
                 )
                 provider_id = await adapter.send_message(address, message)
             else:

@@ -25,6 +25,7 @@ from shared.events.broadcast import (
     DeliveryRequested,
     LiveFannedOut,
     LiveReached,
+    SitRep,
     live_delivery_id,
 )
 from shared.events.common import ContactRef
@@ -87,6 +88,8 @@ class Delivery(msgspec.Struct, frozen=True, kw_only=True):
     delivered_at: datetime | None = None
     acknowledged_by: str = ""
     """Who acknowledged it (``role:id``), once they have."""
+    sitrep: SitRep | None = None
+    """A briefing's report, for channels that carry it as data (webhooks)."""
 
     @property
     def pending(self) -> bool:
@@ -126,6 +129,7 @@ def apply_delivery(delivery: Delivery | None, event: Event) -> Delivery | None: 
                 link_until=event.link_until,
                 data=event.data,
                 ack_within_s=event.ack_within_s,
+                sitrep=event.sitrep,
             )
         case DeliveryAcknowledged() if delivery is not None:
             return msgspec.structs.replace(delivery, version=event.originator_version, acknowledged_by=event.by)

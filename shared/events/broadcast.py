@@ -48,6 +48,9 @@ class DeliveryRequested(Event, frozen=True, tag="broadcast.delivery_requested"):
     link_until: datetime | None = None
     """The message carries a link (an invitation's, a room's) minted when sent, valid until then;
     the text holds ``{link}`` where it goes. No link is ever stored in an event."""
+    sitrep: SitRep | None = None
+    """A briefing's situation report, for a channel that carries structured data beside the text
+    (a department's webhook gets it as JSON); None for every other message."""
 
 
 class DeliveryAttempted(Event, frozen=True, tag="broadcast.delivery_attempted"):

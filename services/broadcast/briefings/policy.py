@@ -130,7 +130,8 @@ def _sitrep(b: IncidentBriefing, message_id: UUID, number: int, version: str, no
 
 
 def issue(b: IncidentBriefing, now: datetime) -> list[Event]:
-    """The report due by ``now`` and one delivery of it per engaged department; [] if none is due."""
+    """The report due by ``now`` and one delivery of it per engaged department (the SitRep itself
+    too for a department briefed by webhook); [] if none is due."""
     due = due_at(b)
     if due is None or due > now:
         return []
@@ -169,6 +170,8 @@ def issue(b: IncidentBriefing, now: datetime) -> list[Event]:
             kind="briefing",
             text=text,
             address_sealed=department.briefing.address_sealed,
+            # The structured report goes where a program reads it; an e-mail carries only the text.
+            sitrep=sitrep if department.briefing.channel == "webhook" else None,
         )
         for department in b.engaged.values()
     ]

@@ -176,7 +176,6 @@ def apply_delivery(delivery: Delivery | None, event: Event) -> Delivery | None: 
     return delivery
 
 
-
 class FanOut(msgspec.Struct, kw_only=True):
     """A fan-out's deliveries, folded: whom it was for, whose stream it reached, who saw it.
     Kept as one record (a room of 1,000 is one entry, not 1,000), expanded when asked."""

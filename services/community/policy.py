@@ -15,7 +15,7 @@ import msgspec
 
 from shared.taxonomy import DISASTER_TYPES, Severity
 
-__all__ = ["PolicyError", "Seat", "SeatPlan", "SeatPolicy", "load_policy"]
+__all__ = ["PolicyError", "Seat", "SeatPlan", "SeatPolicy", "load_policy", "parse_policy"]
 
 
 class PolicyError(ValueError):
@@ -81,7 +81,11 @@ def _bundled() -> bytes:
 
 def load_policy(fields: frozenset[str], kinds: frozenset[str], path: Path | None = None) -> SeatPolicy:
     """The policy in ``path`` (default: the bundled file), checked against ``fields`` and ``kinds``."""
-    raw = path.read_bytes() if path is not None else _bundled()
+    return parse_policy(path.read_bytes() if path is not None else _bundled(), fields, kinds)
+
+
+def parse_policy(raw: bytes | str, fields: frozenset[str], kinds: frozenset[str]) -> SeatPolicy:
+    """The policy in ``raw`` (the file's TOML text), checked against ``fields`` and ``kinds``."""
     try:
         policy = msgspec.toml.decode(raw, type=SeatPolicy)
     except msgspec.DecodeError as e:

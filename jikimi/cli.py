@@ -1,4 +1,4 @@
-"""The ``jikimi`` command: ``up``, ``down``, ``migrate``, ``serve``, ``token``."""
+"""The ``jikimi`` command: ``up``, ``down``, ``migrate``, ``serve``, ``replay``, ``token``."""
 
 from __future__ import annotations
 
@@ -52,6 +52,13 @@ def _parser() -> argparse.ArgumentParser:
     serve = commands.add_parser("serve", help="run one service in this process")
     serve.add_argument("service", choices=SERVICES)
 
+    replay = commands.add_parser(
+        "replay", help="rebuild the timeline from every service's event table, while the services run"
+    )
+    replay.add_argument(
+        "--var", type=Path, default=Path("var"), help="without JIKIMI_DATABASE_URL: the `jikimi up` of this folder"
+    )
+
     token = commands.add_parser("token", help="print a signed token (JIKIMI_SECRET_KEY)")
     token.add_argument("--role", choices=[r.value for r in Role if r != Role.CITIZEN], default=Role.OPERATOR.value)
     token.add_argument("--subject", default="local-operator", help="who the token is for (default: local-operator)")
@@ -91,6 +98,10 @@ def _run(args: argparse.Namespace) -> int:
         return 0
     if args.command == "serve":
         return _serve(args.service)
+    if args.command == "replay":
+        from jikimi.replay import replay  # noqa: PLC0415 (only this command reads every log)
+
+        return replay(args.var)
     return _token(role=Role(args.role), subject=args.subject, ttl_s=args.ttl, var_dir=args.var)
 
 

@@ -45,6 +45,7 @@ class ServiceRuntime:
     loops: list[tuple[str, Callable[[asyncio.Event], Awaitable[None]]]] = field(default_factory=list)
     state: dict[str, Any] = field(default_factory=dict)
     starting: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
+    stopping: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
     nats: NatsSettings = field(default_factory=NatsSettings.from_env)
     database: DatabaseSettings | None = None
     relay: OutboxRelay | None = None
@@ -122,6 +123,9 @@ class ServiceRuntime:
         if self.nc is not None:
             with contextlib.suppress(Exception):
                 await self.nc.drain()
+        for close in self.stopping:
+            with contextlib.suppress(Exception):
+                await close()
         self.application.close()
 
     def health(self) -> dict[str, Any]:

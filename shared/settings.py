@@ -8,7 +8,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 __all__ = ["DatabaseSettings", "NatsSettings", "ServiceSettings", "database_env"]
 
-DEFAULT_PORTS = {"intake": 8101, "community": 8102, "broadcast": 8103}
+DEFAULT_PORTS = {"intake": 8101, "community": 8102, "broadcast": 8103, "timeline": 8104}
 
 
 @dataclass(frozen=True)

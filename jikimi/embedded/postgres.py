@@ -18,7 +18,7 @@ import psycopg
 
 from jikimi.embedded.processes import EmbeddedError, process_is_alive, wait_gone
 
-__all__ = ["PostgresProcess", "check_postgres_durability"]
+__all__ = ["PostgresProcess", "check_postgres_durability", "running_url"]
 
 _DURABILITY_SETTINGS = ("fsync", "synchronous_commit", "full_page_writes")
 
@@ -91,6 +91,16 @@ class PostgresProcess:
 
     def __exit__(self, *_: object) -> None:
         self.stop()
+
+
+def running_url(data_dir: Path) -> str | None:
+    """The URL of the server a ``jikimi up`` runs on ``data_dir``, if one is running there."""
+    if not data_dir.exists():
+        return None
+    info = _import_pgserver().utils.PostmasterInfo.read_from_pgdata(data_dir.resolve())
+    if info is None or not info.is_running() or info.socket_dir is None:
+        return None
+    return f"postgresql://postgres@/postgres?host={quote(str(info.socket_dir), safe='/')}"
 
 
 def _import_pgserver() -> Any:

@@ -16,6 +16,7 @@ from typing import IO
 import httpx
 
 from jikimi.embedded.processes import EmbeddedError, free_port
+from jikimi.migrate import create_read_models
 from shared.eventlog.schema import create_tables
 from shared.services import SERVICES
 from shared.settings import DatabaseSettings, NatsSettings
@@ -63,6 +64,7 @@ def running_service(
     """Create the tables and the stream if missing, start ``services.<name>`` under uvicorn on a
     free port, and yield its URL once ``/health`` answers 200; stop it afterwards."""
     create_tables(SERVICES, database)
+    create_read_models(database)
     asyncio.run(_ensure_stream(nats))
     port = free_port()
     environment = {

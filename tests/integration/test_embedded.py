@@ -35,7 +35,7 @@ from jikimi.embedded import (
 from shared.auth import Role, verify_token
 
 ROOT = Path(__file__).resolve().parents[2]
-SERVICES = ("intake", "community", "broadcast")
+SERVICES = ("intake", "community", "broadcast", "timeline")
 needs_pgserver = pytest.mark.skipif(importlib.util.find_spec("pgserver") is None, reason="pgserver not installed")
 needs_services = pytest.mark.skipif(
     not all((ROOT / "services" / name / "app.py").exists() for name in SERVICES),

@@ -1,0 +1,1 @@
+"""The timeline service's HTTP API, for analysts."""

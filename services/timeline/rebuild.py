@@ -1,0 +1,143 @@
+"""Rebuilding the timeline from zero, from the services' event tables, while everything runs.
+
+Each service's log is read in its own order straight out of PostgreSQL (``COPY … TO STDOUT``,
+binary), every event is filed (``Filing``: only its envelope is decoded) and the entries are
+streamed into a table beside the live one (``COPY … FROM STDIN``), whose indexes are built once
+it is full. Then, in one short transaction that holds writers off the live table, what the logs
+gained meanwhile is filed too, and the new table takes the live one's name. Readers see the old
+timeline until that commit and the new one after it; the live projector's next insert lands in
+the new table, and an entry it files again is stored once.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import psycopg
+from psycopg import sql
+
+from services.timeline.entries import Filing
+from services.timeline.store import COLUMN_TYPES, COLUMNS, TABLE, index_ddl, table_ddl
+
+__all__ = ["Progress", "Rebuilt", "rebuild"]
+
+_SHADOW = f"{TABLE}_rebuild"
+_EVERY = 20_000
+
+Progress = Callable[[str, int, int], None]
+"""Told ``(service, events read, events in its log)`` as the rebuild reads."""
+
+
+@dataclass
+class Rebuilt:
+    """What a rebuild read and filed."""
+
+    events: dict[str, int] = field(default_factory=dict)
+    entries: int = 0
+    seconds: float = 0.0
+
+    @property
+    def total(self) -> int:
+        return sum(self.events.values())
+
+    @property
+    def per_second(self) -> float:
+        return self.total / self.seconds if self.seconds else 0.0
+
+
+def rebuild(url: str, services: Sequence[str], *, progress: Progress | None = None) -> Rebuilt:
+    """Rebuild ``timeline_entries`` from the event tables of ``services`` and swap it in."""
+    started = time.perf_counter()
+    with psycopg.connect(url) as reader, psycopg.connect(url) as writer:
+        run = _Run(reader, writer, progress)
+        logs = [s for s in services if run.exists(f"{s}_events")]
+        with writer.transaction():
+            writer.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(sql.Identifier(_SHADOW)))
+            for statement in table_ddl(_SHADOW, indexes=False):
+                writer.execute(statement)
+        covered: dict[str, int] = {}
+        with writer.transaction():
+            for service in logs:
+                last, count = run.extent(service)
+                covered[service] = last
+                run.file_log(service, after=0, upto=last, count=count)
+            for statement in index_ddl(_SHADOW):
+                writer.execute(statement)
+            writer.execute(sql.SQL("ANALYZE {}").format(sql.Identifier(_SHADOW)))
+        with writer.transaction():
+            writer.execute(sql.SQL("LOCK TABLE {} IN EXCLUSIVE MODE").format(sql.Identifier(TABLE)))
+            run.progress = None
+            for service in logs:  # what the logs gained while the table was built
+                run.file_log(service, after=covered[service], upto=run.extent(service)[0], count=0)
+            _swap(writer)
+    run.rebuilt.seconds = time.perf_counter() - started
+    return run.rebuilt
+
+
+class _Run:
+    """One rebuild's connections, filing and counts."""
+
+    def __init__(
+        self,
+        reader: psycopg.Connection[tuple[object, ...]],
+        writer: psycopg.Connection[tuple[object, ...]],
+        progress: Progress | None,
+    ) -> None:
+        self.reader, self.writer, self.progress = reader, writer, progress
+        self.filing = Filing()
+        self.rebuilt = Rebuilt()
+
+    def exists(self, table: str) -> bool:
+        row = self.reader.execute("SELECT to_regclass(%s) IS NOT NULL", (table,)).fetchone()
+        return bool(row and row[0])
+
+    def extent(self, service: str) -> tuple[int, int]:
+        """The last position in ``service``'s log and how many events it holds."""
+        query = sql.SQL("SELECT coalesce(max(notification_id), 0), count(*) FROM {}").format(
+            sql.Identifier(f"{service}_events")
+        )
+        row = self.reader.execute(query).fetchone()
+        assert row is not None
+        return int(str(row[0])), int(str(row[1]))
+
+    def file_log(self, service: str, *, after: int, upto: int, count: int) -> None:
+        """File the events of ``service``'s log after position ``after`` up to ``upto`` into the
+        shadow table."""
+        select = sql.SQL(
+            "COPY (SELECT notification_id, state FROM {} WHERE notification_id > {} AND notification_id <= {}"
+            " ORDER BY notification_id) TO STDOUT (FORMAT BINARY)"
+        ).format(sql.Identifier(f"{service}_events"), sql.Literal(after), sql.Literal(upto))
+        insert = sql.SQL("COPY {} ({}) FROM STDIN (FORMAT BINARY)").format(
+            sql.Identifier(_SHADOW), sql.SQL(", ").join(map(sql.Identifier, COLUMNS))
+        )
+        read = entries = 0
+        with self.reader.cursor().copy(select) as source, self.writer.cursor().copy(insert) as sink:
+            source.set_types(["int8", "bytea"])
+            sink.set_types(list(COLUMN_TYPES))
+            for position, state in source.rows():
+                for entry in self.filing.file(state, service, position):
+                    sink.write_row(entry.as_row())
+                    entries += 1
+                read += 1
+                if self.progress is not None and read % _EVERY == 0:
+                    self.progress(service, read, count)
+        if self.progress is not None:
+            self.progress(service, read, count)
+        self.rebuilt.events[service] = self.rebuilt.events.get(service, 0) + read
+        self.rebuilt.entries += entries
+
+
+def _swap(writer: psycopg.Connection[tuple[object, ...]]) -> None:
+    """The shadow table takes the live one's name, and its indexes their names."""
+    old = f"{TABLE}_old"
+    writer.execute(sql.SQL("ALTER TABLE {} RENAME TO {}").format(sql.Identifier(TABLE), sql.Identifier(old)))
+    writer.execute(sql.SQL("ALTER TABLE {} RENAME TO {}").format(sql.Identifier(_SHADOW), sql.Identifier(TABLE)))
+    writer.execute(sql.SQL("DROP TABLE {}").format(sql.Identifier(old)))
+    for suffix in ("key", "recorded", "occurred"):
+        writer.execute(
+            sql.SQL("ALTER INDEX {} RENAME TO {}").format(
+                sql.Identifier(f"{_SHADOW}_{suffix}"), sql.Identifier(f"{TABLE}_{suffix}")
+            )
+        )

@@ -83,7 +83,7 @@ class Story:
       3:00 report R2 by SMS, recorded only at 8:00 (the gateway held it) and linked then
       10:00 alice posts to the room's 5 members; 3 streams reached at 10:01; 2 acknowledge
       12:00 escalated to extreme, the police engaged too; 15:00 situation update
-      17:00 EXP-020 timed out, EXP-031 invited; 20:00 EXP-031 accepts: every seat filled
+      17:00 EXP-020 timed out, EXP-031 invited (delivered at 17:15); 20:00 EXP-031 accepts: every seat filled
       60:00 closed by alice; community closed; both experts released
     """
 
@@ -152,10 +152,10 @@ class Story:
             contacts=[ContactRef("telegram", SEALED)],
         )
 
-    def invitation_delivered(self, expert: str, invited: MemberInvited, when: datetime) -> None:
+    def invitation_delivered(self, expert: str, invited: MemberInvited, when: datetime, took: float) -> None:
         self.request(
             expert,
-            when - timedelta(seconds=2),
+            when - timedelta(seconds=took),
             recipient=expert,
             kind="invitation",
             channel="telegram",
@@ -169,6 +169,21 @@ class Story:
             expert_id=expert,
             channel="telegram",
             delivery_id=self.deliveries[expert],
+        )
+
+    def answer(self, cls: type[Event], expert: str, seat: str, when: datetime, **fields: Any) -> None:
+        """The expert's answer, and broadcast acknowledging their invitation for it."""
+        answered = self.add(
+            cls, self.community, when, expert_id=expert, seat_field=seat, by=f"expert:{expert}", **fields
+        )
+        self.add(
+            DeliveryAcknowledged,
+            self.deliveries[expert],
+            when + timedelta(seconds=1),
+            causation_id=answered.id,
+            recipient=expert,
+            kind="invitation",
+            by=f"expert:{expert}",
         )
 
     def _tell(self) -> None:  # noqa: PLR0915 -- one story, told in order
@@ -243,8 +258,8 @@ class Story:
             report_id=self.r1,
             reply_to=ContactRef("telegram", SEALED),
         )
-        self.invitation_delivered("EXP-001", first, at(0, 8))
-        self.invitation_delivered("EXP-012", hazmat, at(0, 9))
+        self.invitation_delivered("EXP-001", first, at(0, 8), took=2)
+        self.invitation_delivered("EXP-012", hazmat, at(0, 9), took=4)
         self.request(
             "room_link", at(0, 6), recipient="p_reporterone", kind="room_link", channel="telegram", cause=joined.id
         )
@@ -278,27 +293,10 @@ class Story:
         self.request("brief:DO", at(0, 35), recipient="DO-11380", kind="briefing", channel="email", cause=briefing)
         self.deliver("brief:FS", at(0, 36), "webhook", kind="briefing", recipient="FS-11380")
         self.deliver("brief:DO", at(0, 40), "email", kind="briefing", recipient="DO-11380")
-        accepted = self.add(InvitationAccepted, c, at(1), expert_id="EXP-001", seat_field="fire", by="expert:EXP-001")
-        self.add(
-            DeliveryAcknowledged,
-            self.deliveries["EXP-001"],
-            at(1, 1),
-            causation_id=accepted.id,
-            recipient="EXP-001",
-            kind="invitation",
-            by="expert:EXP-001",
-        )
-        self.add(
-            InvitationDeclined,
-            c,
-            at(2),
-            expert_id="EXP-012",
-            seat_field="hazmat",
-            reason="off duty",
-            by="expert:EXP-012",
-        )
+        self.answer(InvitationAccepted, "EXP-001", "fire", at(1))
+        self.answer(InvitationDeclined, "EXP-012", "hazmat", at(2), reason="off duty")
         second = self.invite("EXP-020", "hazmat", 2, at(2))
-        self.invitation_delivered("EXP-020", second, at(2, 5))
+        self.invitation_delivered("EXP-020", second, at(2, 5), took=3)
         self.add(
             DeliveryAcknowledged,
             self.deliveries["brief:FS"],
@@ -421,8 +419,8 @@ class Story:
         self.add(SituationUpdated, i, at(15), text="3층으로 확산, 2명 부상", by=ALICE, casualties_injured=2)
         self.add(InvitationTimedOut, c, at(17), expert_id="EXP-020", seat_field="hazmat", expired_at=at(17))
         third = self.invite("EXP-031", "hazmat", 3, at(17))
-        self.invitation_delivered("EXP-031", third, at(17, 5))
-        self.add(InvitationAccepted, c, at(20), expert_id="EXP-031", seat_field="hazmat", by="expert:EXP-031")
+        self.invitation_delivered("EXP-031", third, at(17, 15), took=10)
+        self.answer(InvitationAccepted, "EXP-031", "hazmat", at(20))
         self.add(IncidentClosed, i, at(60), outcome="extinguished", by=ALICE, summary="진화 완료")
         self.add(CommunityClosed, c, at(60), outcome="extinguished")
         for expert, seat in (("EXP-001", "fire"), ("EXP-031", "hazmat")):

@@ -1,4 +1,4 @@
-"""The ``jikimi`` command: ``up``, ``down``, ``migrate``, ``serve``, ``replay``, ``token``."""
+"""The ``jikimi`` command: ``up``, ``down``, ``migrate``, ``serve``, ``replay``, ``whatif``, ``token``."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import re
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from uuid import UUID
 
 import psycopg
 
@@ -59,6 +60,25 @@ def _parser() -> argparse.ArgumentParser:
         "--var", type=Path, default=Path("var"), help="without JIKIMI_DATABASE_URL: the `jikimi up` of this folder"
     )
 
+    whatif = commands.add_parser(
+        "whatif", help="replay an incident's recorded inputs under another seat policy, side by side (sends nothing)"
+    )
+    whatif.add_argument("--incident", type=UUID, required=True, help="the incident's id")
+    whatif.add_argument("--policy", type=Path, required=True, help="the seat policy file to try (TOML)")
+    whatif.add_argument("--format", choices=["text", "json"], default="text", help="text for people, json for tools")
+    whatif.add_argument(
+        "--assume",
+        choices=["none", "accept", "decline", "timeout"],
+        default="none",
+        help="the answer of experts with no recorded answer (default: none; their invitation lapses)",
+    )
+    whatif.add_argument(
+        "--assume-after",
+        type=parse_duration,
+        default=None,
+        help="when an assumed accept or decline comes (default: the median of the incident's recorded answers)",
+    )
+
     token = commands.add_parser("token", help="print a signed token (JIKIMI_SECRET_KEY)")
     token.add_argument("--role", choices=[r.value for r in Role if r != Role.CITIZEN], default=Role.OPERATOR.value)
     token.add_argument("--subject", default="local-operator", help="who the token is for (default: local-operator)")
@@ -84,7 +104,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     raise SystemExit(code)
 
 
-def _run(args: argparse.Namespace) -> int:
+def _run(args: argparse.Namespace) -> int:  # noqa: PLR0911 -- a return per command
     if args.command == "up":
         from jikimi.supervisor import up  # noqa: PLC0415 (keeps `serve` from importing the supervisor)
 
@@ -102,6 +122,10 @@ def _run(args: argparse.Namespace) -> int:
         from jikimi.replay import replay  # noqa: PLC0415 (only this command reads every log)
 
         return replay(args.var)
+    if args.command == "whatif":
+        from jikimi.whatif.command import run_whatif  # noqa: PLC0415 (only this command runs community's code)
+
+        return run_whatif(args)
     return _token(role=Role(args.role), subject=args.subject, ttl_s=args.ttl, var_dir=args.var)
 
 

@@ -5,7 +5,7 @@ A new area adds a module with its own ``BENCHMARKS`` tuple and one line here.
 
 from __future__ import annotations
 
-from bench import broadcast, community, eventlog, intake, jetstream, live, pipeline, postgres, webhook
+from bench import broadcast, community, eventlog, intake, jetstream, live, pipeline, postgres, timeline, webhook
 from bench.figures import Benchmark
 
 __all__ = ["BENCHMARKS"]
@@ -20,4 +20,5 @@ BENCHMARKS: tuple[Benchmark, ...] = (
     *live.BENCHMARKS,
     *broadcast.BENCHMARKS,
     *webhook.BENCHMARKS,
+    *timeline.BENCHMARKS,
 )

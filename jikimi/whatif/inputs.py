@@ -157,12 +157,11 @@ class _ReadOnlyLog(ServiceApplication):
     """A service's log opened for reading: its PostgreSQL sessions refuse every write."""
 
     def construct_recorder(self) -> ProcessRecorder:
-        recorder = super().construct_recorder()
         if isinstance(self.factory, PostgresFactory):
-            # Set on the pool before it opens: every connection it makes is read-only, so a bug
-            # here cannot write to the deployment's tables.
-            recorder.datastore.pool.kwargs["options"] = "-c default_transaction_read_only=on"  # type: ignore[attr-defined]
-        return recorder
+            # On the pool before the recorder is made (making it opens the pool's first connection):
+            # every session is read-only, so nothing here can write to the deployment's tables.
+            self.factory.datastore.pool.kwargs["options"] = "-c default_transaction_read_only=on"  # type: ignore[index]
+        return super().construct_recorder()
 
 
 def open_read_only(names: Sequence[str], database: DatabaseSettings) -> list[ServiceApplication]:

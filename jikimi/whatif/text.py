@@ -28,7 +28,8 @@ def span(seconds: float) -> str:
 def _seconds(value: float | None) -> str:
     if value is None:
         return "never"
-    return f"{value:g} s" + (f" ({span(value)[1:]})" if value >= 60 else "")
+    seconds = f"{value:.0f} s" if value >= 10 else f"{value:.1f} s"
+    return seconds + (f" ({span(value)[1:]})" if value >= 60 else "")
 
 
 def render_text(result: WhatIf) -> str:

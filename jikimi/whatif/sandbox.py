@@ -53,7 +53,7 @@ Told = Literal["as_recorded", "assumed", "lapsed_first"]
 later than the invitation's deadline under the policy tried, so it times out instead)."""
 
 _SANDBOX_ENV = {"PERSISTENCE_MODULE": "eventsourcing.popo"}  # wins over the process environment
-_WORLD, _INPUT, _ANSWER, _DEADLINE = 0, 1, 2, 3  # order of things due at the same instant
+_INPUT, _ANSWER, _DEADLINE = 0, 1, 2  # order of what falls due at the same instant (the log before all)
 
 Action = Callable[[datetime], Sequence[Event]]
 

@@ -169,3 +169,41 @@ def test_replay_rebuilds_the_same_timeline_from_the_event_tables_while_the_servi
         assert "100%" in replayed.stderr  # the progress bar got to the end
         after = whole_timeline(timeline, fire.incident_id, limit=1000)
         assert after[: len(before)] == before
+
+
+def test_an_analyst_sees_the_incident_as_it_stood_before_and_after_and_its_figures(
+    four: dict[str, str], fire: Reported
+) -> None:
+    with httpx.Client(base_url=four["timeline"], timeout=10) as timeline:
+        entries = settled(timeline, fire.incident_id, until={"community.message_posted"})
+        [opened] = [e for e in entries if e["type"] == "intake.incident_opened"]
+        [posted] = [e for e in entries if e["type"] == "community.message_posted"]
+        path = f"/incidents/{fire.incident_id}/state"
+
+        before = timeline.get(path, params={"at": "2020-01-01T00:00:00+09:00"}, headers=ANALYST)
+        assert before.status_code == 200
+        assert before.json()["state"]["exists"] is False
+
+        at_opening = timeline.get(path, params={"at": opened["recorded_at"]}, headers=ANALYST).json()["state"]
+        assert at_opening["exists"] is True
+        assert at_opening["incident"]["disaster_type"] == "fire"
+        assert at_opening["community"] is None  # not assembled yet at that moment
+
+        now = timeline.get(path, headers=ANALYST).json()["state"]
+        assert now["community"]["members"]
+        assert {m["expert_id"] for m in now["community"]["members"]} >= set(fire.invited)
+        assert [(r["report_id"], r["linked"]) for r in now["reports"]] == [(str(fire.report_id), True)]
+        assert "불이 났어요" in now["reports"][0]["text"]
+        assert now["counts"]["room_messages"] == 1
+        assert posted["recorded_at"] <= timeline.get(path, headers=ANALYST).json()["at"]
+
+        figures = timeline.get(f"/incidents/{fire.incident_id}/figures", headers=ANALYST).json()
+        milestones = figures["milestones"]
+        assert milestones["first_report_at"] <= milestones["opened_at"]
+        # No channel is configured here: every invitation is undeliverable and the seat moves on.
+        assert figures["invitations"]["invited"] == len(now["community"]["members"]) >= len(fire.invited)
+        assert figures["invitations"]["undeliverable"] >= 1
+
+        assert timeline.get(path, params={"at": "yesterday"}, headers=ANALYST).status_code == 400
+        assert timeline.get(f"/incidents/{uuid4()}/state", headers=ANALYST).status_code == 404
+        assert timeline.get(path, headers=token("operator", "alice")).status_code == 403

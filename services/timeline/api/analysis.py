@@ -13,6 +13,7 @@ incident it does not know is a 404 naming it.
 
 from __future__ import annotations
 
+import asyncio
 import re
 from datetime import datetime
 from typing import Annotated, Literal, Protocol, runtime_checkable
@@ -99,9 +100,9 @@ class AnalysisController(Controller):
     ) -> StateOut:
         until = _moment(at)
         events = await _events(timeline, incident_id, until, clock)
-        return StateOut(incident_id, until or utc_now(), clock, state_at(events))
+        return StateOut(incident_id, until or utc_now(), clock, await asyncio.to_thread(state_at, events))
 
     @get("/figures", operation_id="incidentFigures", summary="How fast it came together; who never saw what")
     async def figures(self, incident_id: UUID, timeline: EventSource) -> IncidentFigures:
         events = await _events(timeline, incident_id, None, "recorded")
-        return msgspec.structs.replace(figures_of(events), incident_id=incident_id)
+        return msgspec.structs.replace(await asyncio.to_thread(figures_of, events), incident_id=incident_id)

@@ -42,14 +42,14 @@ class ServiceApplication(Application[UUID]):
 
     def construct_recorder(self) -> ProcessRecorder:
         if isinstance(self.factory, PostgresFactory):
-            recorder = self.factory.process_recorder()
             # No server-side prepared statements: after a failed insert in the library's pipeline
             # (a version or tracking conflict, which we expect and retry), psycopg can go on using
             # a statement the server dropped ("prepared statement _pg3_4 does not exist") and the
             # next insert on that connection fails. Seen in broadcast, where several loops record
-            # at once; the cost is a parse per statement.
-            recorder.datastore.pool.kwargs["prepare_threshold"] = None  # type: ignore[attr-defined]
-            return recorder
+            # at once; the cost is a parse per statement. Set before the recorder opens the pool,
+            # so its first connections have it too.
+            self.factory.datastore.pool.kwargs["prepare_threshold"] = None  # type: ignore[index]
+            return self.factory.process_recorder()
         return MultiTrackingPOPORecorder()
 
     @property

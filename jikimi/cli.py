@@ -1,4 +1,4 @@
-"""The ``jikimi`` command: ``up``, ``down``, ``migrate``, ``serve``, ``replay``, ``whatif``, ``token``."""
+"""The ``jikimi`` command: ``up``, ``down``, ``migrate``, ``serve``, ``replay``, ``whatif``, ``day``, ``token``."""
 
 from __future__ import annotations
 
@@ -37,7 +37,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--log-level", default="info", help="debug, info, warning or error (default: info)")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    up = commands.add_parser("up", help="start PostgreSQL, NATS and the three services here; Ctrl-C stops them")
+    up = commands.add_parser("up", help="start PostgreSQL, NATS and the four services here; Ctrl-C stops them")
     up.add_argument("--var", type=Path, default=Path("var"), help="where data, logs and PIDs live (default: ./var)")
     up.add_argument(
         "--unsafe-fast",
@@ -78,6 +78,20 @@ def _parser() -> argparse.ArgumentParser:
         default=None,
         help="when an assumed accept or decline comes (default: the median of the incident's recorded answers)",
     )
+
+    day = commands.add_parser("day", help="play a day of reports, operators and experts through the running services")
+    day.add_argument("--seed", type=int, default=1, help="the same seed plays the same day (default: 1)")
+    day.add_argument("--incidents", type=int, default=300, help="how many incidents (default: 300)")
+    day.add_argument("--month", type=int, choices=range(1, 13), help="its season (default: drawn from the seed)")
+    pace = day.add_mutually_exclusive_group()
+    pace.add_argument("--speed", type=float, default=720.0, help="day seconds per second (default: 720, 2 minutes)")
+    pace.add_argument("--fast", action="store_true", help="as fast as the services take it")
+    for service in ("intake", "community", "broadcast"):
+        day.add_argument(f"--{service}", metavar="URL", help=f"{service}'s address (default: `jikimi up`'s)")
+    day.add_argument("--concurrency", type=int, default=16, help="requests in flight at most (default: 16)")
+    day.add_argument("--run", help="salts the run's phone numbers and chat ids (default: random)")
+    day.add_argument("--plan", action="store_true", help="print the plan as JSON and play nothing")
+    day.add_argument("--var", type=Path, default=Path("var"), help="read var/secret.key if JIKIMI_SECRET_KEY is unset")
 
     token = commands.add_parser("token", help="print a signed token (JIKIMI_SECRET_KEY)")
     token.add_argument("--role", choices=[r.value for r in Role if r != Role.CITIZEN], default=Role.OPERATOR.value)
@@ -122,6 +136,10 @@ def _run(args: argparse.Namespace) -> int:  # noqa: PLR0911 -- a return per comm
         from jikimi.replay import replay  # noqa: PLC0415 (only this command reads every log)
 
         return replay(args.var)
+    if args.command == "day":
+        from jikimi.day.command import run_day  # noqa: PLC0415 (only this command plays a day)
+
+        return run_day(args, secret_key=None if args.plan else _secret_key(args.var))
     if args.command == "whatif":
         from jikimi.whatif.command import run_whatif  # noqa: PLC0415 (only this command runs community's code)
 
@@ -144,14 +162,19 @@ def _serve(service: str) -> int:
     return 0
 
 
-def _token(*, role: Role, subject: str, ttl_s: int, var_dir: Path) -> int:
+def _secret_key(var_dir: Path) -> str:
+    """``JIKIMI_SECRET_KEY``, else the key `jikimi up` keeps in ``var_dir``."""
     key = os.environ.get("JIKIMI_SECRET_KEY", "")
     if not key and (var_dir / "secret.key").exists():
         key = (var_dir / "secret.key").read_text().strip()
     if len(key) < MIN_KEY_LENGTH:
         msg = f"set JIKIMI_SECRET_KEY (>= {MIN_KEY_LENGTH} characters) or run `jikimi up` to make {var_dir}/secret.key"
         raise RuntimeError(msg)
-    print(issue_token(key.encode(), subject, role, ttl_s=ttl_s))
+    return key
+
+
+def _token(*, role: Role, subject: str, ttl_s: int, var_dir: Path) -> int:
+    print(issue_token(_secret_key(var_dir).encode(), subject, role, ttl_s=ttl_s))
     return 0
 
 

@@ -3,7 +3,9 @@
 - Telegram: the Bot API's ``sendMessage``.
 - SMS and KakaoTalk: a gateway's HTTP API (the operator of the city's SMS and Kakao
   notification contracts), JSON ``{channel, to, text}``, authenticated with a shared secret,
-  ``Idempotency-Key`` = the delivery id so a retry after a lost answer is not sent twice.
+  ``Idempotency-Key`` = the delivery id so a retry after a lost answer is not sent twice; and,
+  where the gateway has one, its bulk API: many messages in one request, a result for each
+  (``GatewayAdapter.send_many``, the format in its docstring).
 - Webhooks (departments' briefing endpoints, experts who asked for one): a signed JSON POST,
   only to a URL that passes ``shared.netguard`` when it is sent (see ``WebhookAdapter``).
 - E-mail: plain-text UTF-8 over SMTP (``EmailAdapter``).
@@ -19,6 +21,7 @@ import functools
 import hashlib
 import hmac
 import os
+import re
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -38,10 +41,12 @@ from shared.netguard import Resolver, UnresolvedHostError, UnsafeURLError, check
 
 __all__ = [
     "Adapter",
+    "BulkAdapter",
     "ChannelConfig",
     "DeliveryError",
     "EmailAdapter",
     "GatewayAdapter",
+    "GatewayMessage",
     "Message",
     "MessageAdapter",
     "TelegramAdapter",
@@ -109,12 +114,95 @@ class TelegramAdapter:
         return str(response.json().get("result", {}).get("message_id", ""))
 
 
+@dataclass(frozen=True)
+class GatewayMessage:
+    """One message of a bulk request: the delivery it is (its key at the gateway), where, what."""
+
+    delivery_id: UUID
+    address: str
+    text: str
+
+
+@runtime_checkable
+class BulkAdapter(Adapter, Protocol):
+    """A channel that takes many messages in one request and answers for each of them."""
+
+    @property
+    def bulk_max(self) -> int:
+        """How many messages one request may carry; 0 when the endpoint takes one at a time."""
+        ...
+
+    async def send_many(self, messages: Sequence[GatewayMessage]) -> list[str | DeliveryError]:
+        """Hand ``messages`` to the channel; for each, in order, its id at the channel or why not."""
+        ...
+
+
+class _BulkItem(msgspec.Struct, frozen=True):
+    id: UUID
+    to: str
+    text: str
+
+
+class _BulkRequest(msgspec.Struct, frozen=True):
+    channel: str
+    messages: list[_BulkItem]
+
+
+class _BulkResult(msgspec.Struct, frozen=True):
+    id: str
+    status: str
+    message_id: str = ""
+    error: str = ""
+
+
+class _BulkAnswer(msgspec.Struct, frozen=True):
+    results: list[_BulkResult] = msgspec.field(default_factory=list)
+
+
+_BULK_ANSWER = msgspec.json.Decoder(_BulkAnswer)
+_CODE = re.compile(r"[A-Za-z0-9_.-]{1,40}")
+"""What of a gateway's words may go into an event: a short code, never free text (it may hold the number)."""
+
+
+def _bulk_outcome(result: _BulkResult | None) -> str | DeliveryError:
+    if result is None:
+        return DeliveryError("the gateway's answer left this message out", retryable=True)
+    if result.status == "accepted":
+        return result.message_id
+    code = f" ({result.error})" if _CODE.fullmatch(result.error) else ""
+    if result.status == "rejected":
+        return DeliveryError(f"the gateway rejected it{code}", retryable=False)
+    if result.status == "retry":
+        return DeliveryError(f"the gateway deferred it{code}", retryable=True)
+    return DeliveryError(f"the gateway answered an unknown status{code}", retryable=True)
+
+
 @dataclass
 class GatewayAdapter:
+    """The SMS/KakaoTalk gateway's HTTP API, authenticated by ``X-Jikimi-Gateway-Secret``.
+
+    One message: ``POST url`` ``{channel, to, text}``, ``Idempotency-Key`` = the delivery id; 2xx
+    takes it (``{"id"}`` its id at the gateway). Many, when ``bulk_url`` is set: ``POST bulk_url``
+    ``{channel, messages: [{id, to, text}, …]}``, at most ``bulk_limit`` messages, each message's
+    ``id`` (the delivery id) its idempotency key; a 2xx answer is ``{results: [{id, status,
+    message_id, error}, …]}``, per message ``accepted`` (``message_id`` its id at the gateway),
+    ``rejected`` (it can never pass, e.g. not a number: ``error`` a short code such as
+    ``invalid_number``) or ``retry`` (throttled, a carrier down). One bad number fails only its
+    own message. A message the answer leaves out, an answer that cannot be read, 429, 5xx and a
+    lost connection are tried again (the keys keep a message from being sent twice); any other
+    answer to the request fails each of its messages for good.
+    """
+
     client: httpx.AsyncClient
     url: str
     channel: str
     secret: str = field(repr=False)
+    bulk_url: str = ""
+    bulk_limit: int = 1000
+
+    @property
+    def bulk_max(self) -> int:
+        return self.bulk_limit if self.bulk_url else 0
 
     async def send(self, address: str, text: str, *, delivery_id: UUID) -> str:
         try:
@@ -128,6 +216,38 @@ class GatewayAdapter:
         if response.status_code not in {200, 201, 202}:
             raise _failure(response)
         return str(response.json().get("id", "")) if response.content else ""
+
+    async def send_many(self, messages: Sequence[GatewayMessage]) -> list[str | DeliveryError]:
+        if not self.bulk_url:  # a gateway without bulk: one request each, side by side
+            return list(await asyncio.gather(*(self._one(m) for m in messages)))
+        results: list[str | DeliveryError] = []
+        for start in range(0, len(messages), self.bulk_limit):
+            results += await self._many(messages[start : start + self.bulk_limit])
+        return results
+
+    async def _one(self, message: GatewayMessage) -> str | DeliveryError:
+        try:
+            return await self.send(message.address, message.text, delivery_id=message.delivery_id)
+        except DeliveryError as e:
+            return e
+
+    async def _many(self, messages: Sequence[GatewayMessage]) -> list[str | DeliveryError]:
+        body = msgspec.json.encode(
+            _BulkRequest(self.channel, [_BulkItem(m.delivery_id, m.address, m.text) for m in messages])
+        )
+        headers = {"X-Jikimi-Gateway-Secret": self.secret, "Content-Type": "application/json"}
+        try:
+            response = await self.client.post(self.bulk_url, content=body, headers=headers)
+        except httpx.HTTPError as e:
+            return [DeliveryError(type(e).__name__, retryable=True)] * len(messages)
+        if not response.is_success:
+            return [_failure(response)] * len(messages)
+        try:
+            answer = _BULK_ANSWER.decode(response.content)
+        except msgspec.DecodeError:
+            return [DeliveryError("the gateway's answer could not be read", retryable=True)] * len(messages)
+        by_id = {result.id: result for result in answer.results}
+        return [_bulk_outcome(by_id.get(str(m.delivery_id))) for m in messages]
 
 
 def webhook_signature(body: bytes, secrets: Sequence[str], timestamp: int) -> str:
@@ -316,6 +436,9 @@ class ChannelConfig:
     sms_gateway_url: str = ""
     kakao_gateway_url: str = ""
     gateway_secret: str = field(default="", repr=False)
+    sms_gateway_bulk_url: str = ""
+    kakao_gateway_bulk_url: str = ""
+    gateway_bulk_max: int = 1000
     webhook_secrets: tuple[str, ...] = field(default=(), repr=False)
     webhook_allow_loopback: bool = False
     webhook_timeout_s: float = 5.0
@@ -336,6 +459,9 @@ class ChannelConfig:
             sms_gateway_url=env("JIKIMI_SMS_GATEWAY_URL", ""),
             kakao_gateway_url=env("JIKIMI_KAKAO_GATEWAY_URL", ""),
             gateway_secret=env("JIKIMI_GATEWAY_SECRET", ""),
+            sms_gateway_bulk_url=env("JIKIMI_SMS_GATEWAY_BULK_URL", ""),
+            kakao_gateway_bulk_url=env("JIKIMI_KAKAO_GATEWAY_BULK_URL", ""),
+            gateway_bulk_max=int(env("JIKIMI_GATEWAY_BULK_MAX", "") or cls.gateway_bulk_max),
             webhook_secrets=tuple(s.strip() for s in env("JIKIMI_WEBHOOK_SECRETS", "").split(",") if s.strip()),
             webhook_allow_loopback=env("JIKIMI_WEBHOOK_ALLOW_LOOPBACK", "") == "1",
             webhook_timeout_s=float(env("JIKIMI_WEBHOOK_TIMEOUT_S", "5")),
@@ -353,10 +479,15 @@ def adapters_from(config: ChannelConfig, client: httpx.AsyncClient) -> dict[str,
     adapters: dict[str, Adapter] = {}
     if config.telegram_token:
         adapters["telegram"] = TelegramAdapter(client, config.telegram_token, config.telegram_api)
-    if config.sms_gateway_url:
-        adapters["sms"] = GatewayAdapter(client, config.sms_gateway_url, "sms", config.gateway_secret)
-    if config.kakao_gateway_url:
-        adapters["kakao"] = GatewayAdapter(client, config.kakao_gateway_url, "kakao", config.gateway_secret)
+    gateways = (
+        ("sms", config.sms_gateway_url, config.sms_gateway_bulk_url),
+        ("kakao", config.kakao_gateway_url, config.kakao_gateway_bulk_url),
+    )
+    for channel, url, bulk_url in gateways:
+        if url:
+            adapters[channel] = GatewayAdapter(
+                client, url, channel, config.gateway_secret, bulk_url, max(1, config.gateway_bulk_max)
+            )
     if config.webhook_secrets:  # an unsigned briefing could be forged: no secret, no webhooks
         adapters["webhook"] = WebhookAdapter(
             client, config.webhook_secrets, config.webhook_allow_loopback, config.webhook_timeout_s

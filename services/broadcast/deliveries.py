@@ -11,17 +11,26 @@ from __future__ import annotations
 
 import asyncio
 import os
+import time
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Coroutine, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid5
 
+import msgspec
 import structlog
-from eventsourcing.persistence import ApplicationRecorder
+from eventsourcing.persistence import ApplicationRecorder, IntegrityError
 
-from services.broadcast.channels import Adapter, DeliveryError, Message, MessageAdapter
+from services.broadcast.channels import (
+    Adapter,
+    BulkAdapter,
+    DeliveryError,
+    GatewayMessage,
+    Message,
+    MessageAdapter,
+)
 from services.broadcast.domain import DELIVERY_TAGS, Delivery, FanOut, RetryPolicy, apply_delivery
 from shared.eventlog.application import ServiceApplication
 from shared.eventlog.view import LogView
@@ -73,6 +82,7 @@ class DeliveryView(LogView):
         super().__init__(recorder)
         self.deliveries: dict[UUID, Delivery] = {}
         self._by_purpose: dict[tuple[UUID | None, str, str], UUID] = {}
+        self._sendable: set[UUID] = set()  # pending and not live: what ``due`` looks through
         self.fan_outs: dict[UUID, FanOut] = {}
 
     def apply(self, event: Event) -> None:
@@ -91,6 +101,10 @@ class DeliveryView(LogView):
                 self.deliveries[after.id] = after
                 if current is None:
                     self._by_purpose[(after.incident_id, after.recipient, after.kind)] = after.id
+                if after.pending and not after.live:
+                    self._sendable.add(after.id)
+                else:
+                    self._sendable.discard(after.id)
 
     def reset(self) -> None:
         """Forget everything, to be read again from the log (after a failed shared commit)."""
@@ -98,6 +112,7 @@ class DeliveryView(LogView):
             self.position = 0
             self.deliveries.clear()
             self._by_purpose.clear()
+            self._sendable.clear()
             self.fan_outs.clear()
 
     def find(self, incident_id: UUID | None, recipient: str, kind: str) -> Delivery | None:
@@ -116,8 +131,11 @@ class DeliveryView(LogView):
         return sorted(found, key=lambda d: d.requested_at)
 
     def due(self, now: datetime, limit: int) -> list[Delivery]:
+        """The pending deliveries the Sender sends that are due at ``now``, earliest first."""
         with self.lock:
-            ready = [d for d in self.deliveries.values() if d.pending and not d.live and d.due_at <= now]
+            # Only those still to send, not every delivery ever made: the log keeps growing.
+            waiting = (self.deliveries[i] for i in self._sendable)
+            ready = [d for d in waiting if d.pending and d.due_at <= now]
         return sorted(ready, key=lambda d: d.due_at)[:limit]
 
 
@@ -158,14 +176,20 @@ class Links:
 
 
 class Sender:
-    """Sends what is due, each delivery in its own task, recording each attempt and its end; a
-    channel that failed for good hands the delivery to the next of its alternates.
+    """Sends what is due, recording each attempt and its end; a channel that failed for good hands
+    the delivery to the next of its alternates.
 
-    A slow or dead receiver delays nobody else: at most ``concurrency`` sends are in flight (and
-    ``per_recipient`` to one recipient on one channel), each bounded by ``send_timeout_s``, and
-    due deliveries are picked up while others are still in flight. Ends are recorded as they
-    come, many in one commit; a delivery in flight is never picked again until its end is
-    recorded. Crash or restart: its attempt is in the log without an end, so it is due again.
+    Deliveries on a channel whose adapter takes many messages in one request (a ``BulkAdapter``
+    with ``bulk_max``: the SMS and Kakao gateways' bulk API) go out in requests of up to that many,
+    ``bulk_concurrency`` requests in flight per channel, each message with its own result; the
+    others each in its own task, at most ``concurrency`` at once. Either way at most
+    ``per_recipient`` are in flight to one recipient on one channel, each send is bounded by
+    ``send_timeout_s``, and due deliveries are picked up while others are still in flight: a slow
+    or dead receiver delays nobody else. Attempts are recorded before their send (one commit per
+    request, or per round of single sends). Ends are recorded many in one commit, once nothing
+    more can start or they have waited ``ends_within_s``; a delivery in flight is never picked
+    again until its end is recorded. Crash or restart: its attempt is in the log without an end,
+    so it is due again (the gateway's key per message keeps it from reaching the phone twice).
     """
 
     def __init__(
@@ -180,8 +204,10 @@ class Sender:
         poll_s: float = 0.25,
         batch: int = 100,
         concurrency: int = 50,
+        bulk_concurrency: int = 4,
         per_recipient: int = 4,
         send_timeout_s: float = 30.0,
+        ends_within_s: float = 1.0,
         grace_s: float = 2.0,  # within the 5 s the runtime gives a loop to stop
     ) -> None:
         self.app, self.view, self.adapters, self.privacy = app, view, adapters, privacy
@@ -189,21 +215,27 @@ class Sender:
         self.policy = policy or RetryPolicy()
         self._poll_s, self._batch = poll_s, batch
         self._concurrency, self._per_recipient = concurrency, per_recipient
-        self._send_timeout_s, self._grace_s = send_timeout_s, grace_s
-        self._in_flight: dict[UUID, asyncio.Task[None]] = {}
+        self._bulk_concurrency = bulk_concurrency
+        self._bulk = {c: a for c, a in adapters.items() if isinstance(a, BulkAdapter) and a.bulk_max > 0}
+        self._send_timeout_s, self._ends_within_s, self._grace_s = send_timeout_s, ends_within_s, grace_s
+        self._in_flight: dict[UUID, asyncio.Task[None]] = {}  # picked, end not yet recorded
+        self._lanes: dict[asyncio.Task[None], str] = {}  # running sends: a bulk channel, or "" for one message
         self._ended: list[Event] = []  # ends of sends that finished, not yet recorded
+        self._ended_since = 0.0  # monotonic time the oldest of them came
         self._wake = asyncio.Event()
 
     async def run(self, stop: asyncio.Event) -> None:
         try:
             while not stop.is_set():
-                await self._record_ends()
                 started = await self._start_due()
-                if started < self._batch or len(self._in_flight) >= self._concurrency:
+                waited = self._ended and time.monotonic() - self._ended_since >= self._ends_within_s
+                if not started or waited:
+                    await self._record_ends()
+                if not started:
                     await self._pause(stop)
             await self._drain(self._grace_s)
         finally:
-            for task in self._in_flight.values():
+            for task in set(self._in_flight.values()):
                 task.cancel()  # its end is not recorded: it is due again after a restart
 
     async def send_due(self) -> int:
@@ -214,7 +246,7 @@ class Sender:
 
     async def _drain(self, timeout_s: float | None) -> None:
         if self._in_flight:
-            await asyncio.wait(list(self._in_flight.values()), timeout=timeout_s)
+            await asyncio.wait(set(self._in_flight.values()), timeout=timeout_s)
         await self._record_ends()
 
     async def _pause(self, stop: asyncio.Event) -> None:
@@ -227,27 +259,48 @@ class Sender:
                 waiting.cancel()
         self._wake.clear()
 
+    def _free(self, lane: str) -> int:
+        limit = self._bulk_concurrency if lane else self._concurrency
+        return limit - sum(1 for running in self._lanes.values() if running == lane)
+
     async def _start_due(self) -> int:
-        """Record the attempts of what is due (one commit) and start a task for each; how many."""
-        free = self._concurrency - len(self._in_flight)
-        if free <= 0:
+        """Record the attempts of what is due and can start now, and start its sends; how many."""
+        free = {lane: self._free(lane) for lane in ("", *self._bulk)}
+        if all(n <= 0 for n in free.values()):
             return 0
         await asyncio.to_thread(self.view.catch_up)
         busy: Counter[tuple[str, str]] = Counter()
         for task_delivery in self._in_flight:
             if (known := self.view.deliveries.get(task_delivery)) is not None:
                 busy[known.channel, known.recipient] += 1
-        due = []
+        room = {lane: n * self._bulk[lane].bulk_max if lane else min(n, self._batch) for lane, n in free.items()}
+        picked: dict[str, list[Delivery]] = {lane: [] for lane in room}
         # All that is due, not a batch: a recipient at its limit must not hide the others behind it.
         for d in self.view.due(utc_now(), len(self.view.deliveries)):
+            lane = d.channel if d.channel in self._bulk else ""
             if d.id in self._in_flight or busy[d.channel, d.recipient] >= self._per_recipient:
                 continue
-            busy[d.channel, d.recipient] += 1
-            due.append(d)
-            if len(due) >= min(free, self._batch):
-                break
-        if not due:
-            return 0
+            if len(picked[lane]) < room[lane]:
+                busy[d.channel, d.recipient] += 1
+                picked[lane].append(d)
+        started = 0
+        for lane, chosen in picked.items():
+            size = self._bulk[lane].bulk_max if lane else len(chosen)
+            for start in range(0, len(chosen), max(size, 1)):
+                chunk = chosen[start : start + size]
+                attempts = await self._attempt(chunk)
+                if not attempts:
+                    continue
+                if lane:  # one request for the chunk, its attempts in one commit before it goes
+                    self._start(self._send_many_and_keep(lane, list(zip(chunk, attempts, strict=True))), lane, chunk)
+                else:
+                    for d, a in zip(chunk, attempts, strict=True):
+                        self._start(self._send_and_keep(d, a), lane, [d])
+                started += len(chunk)
+        return started
+
+    async def _attempt(self, due: Sequence[Delivery]) -> list[DeliveryAttempted]:
+        """Record that ``due`` are being tried (one commit); none if another writer got to one first."""
         attempts = [
             DeliveryAttempted(
                 originator_id=d.id,
@@ -258,10 +311,27 @@ class Sender:
             )
             for d in due
         ]
-        await self._record(attempts)
-        for d, a in zip(due, attempts, strict=True):
-            self._in_flight[d.id] = asyncio.create_task(self._send_and_keep(d, a), name=f"delivery-{d.id}")
-        return len(due)
+        try:
+            await self._record(attempts)
+        except IntegrityError:
+            # An answer acknowledged one of them meanwhile, say: picked again next round, as it now is.
+            log.info("delivery_attempts_conflicted", deliveries=len(due))
+            return []
+        return attempts
+
+    def _start(self, send: Coroutine[Any, Any, None], lane: str, deliveries: Sequence[Delivery]) -> None:
+        name = f"deliveries-{lane}-{len(deliveries)}" if lane else f"delivery-{deliveries[0].id}"
+        task = asyncio.create_task(send, name=name)
+        self._lanes[task] = lane
+        task.add_done_callback(lambda done: self._lanes.pop(done, None))
+        for d in deliveries:
+            self._in_flight[d.id] = task
+
+    def _keep(self, ended: Sequence[Event]) -> None:
+        if not self._ended:
+            self._ended_since = time.monotonic()
+        self._ended.extend(ended)
+        self._wake.set()
 
     async def _send_and_keep(self, delivery: Delivery, attempt: DeliveryAttempted) -> None:
         try:
@@ -272,25 +342,59 @@ class Sender:
         except Exception as e:  # an adapter's bug must not lose the delivery: it is tried again
             log.exception("delivery_send_crashed", delivery_id=str(delivery.id), channel=delivery.channel)
             ended = self._failed(delivery, self._envelope(delivery, attempt), type(e).__name__, retryable=True)
-        self._ended.append(ended)
-        self._wake.set()
+        self._keep([ended])
+
+    async def _send_many_and_keep(self, channel: str, sends: list[tuple[Delivery, DeliveryAttempted]]) -> None:
+        try:
+            ended = await asyncio.wait_for(self._send_many(channel, sends), timeout=self._send_timeout_s)
+        except TimeoutError:
+            reason = f"no answer within {self._send_timeout_s:g} s"
+            ended = [self._failed(d, self._envelope(d, a), reason, retryable=True, quiet=True) for d, a in sends]
+            log.warning("bulk_send_timed_out", channel=channel, messages=len(sends))
+        except Exception as e:  # as for one message: every delivery of the request is tried again
+            log.exception("bulk_send_crashed", channel=channel, messages=len(sends))
+            error = type(e).__name__
+            ended = [self._failed(d, self._envelope(d, a), error, retryable=True, quiet=True) for d, a in sends]
+        self._keep(ended)
 
     async def _record_ends(self) -> None:
         ended, self._ended = self._ended, []
         if not ended:
             return
         try:
-            await self._record(ended)
+            try:
+                await self._record(ended)
+            except IntegrityError:
+                # Another writer added to one of these deliveries since its attempt (an acknowledgement):
+                # each end follows what its stream holds now, rather than all of them being sent again.
+                ended = await asyncio.to_thread(self._rebased, ended)
+                await self._record(ended)
         except BaseException:
             self._ended[:0] = ended  # kept for the next try; still in flight, so not picked again
             raise
         for event in ended:
             self._in_flight.pop(event.originator_id, None)
 
+    def _rebased(self, ended: Sequence[Event]) -> list[Event]:
+        self.view.catch_up()
+        with self.view.lock:
+            known = self.view.deliveries
+            return [
+                msgspec.structs.replace(e, originator_version=known[e.originator_id].version + 1)
+                if e.originator_id in known
+                else e
+                for e in ended
+            ]
+
     async def _record(self, events: Sequence[Event]) -> None:
-        await asyncio.to_thread(self.app.record, *events)
-        for event in events:
-            self.view.apply(event)
+        await asyncio.to_thread(self._record_and_fold, events)
+
+    def _record_and_fold(self, events: Sequence[Event]) -> None:
+        # In a worker thread: the view's lock may be held by another reader's catch-up for a while.
+        self.app.record(*events)
+        with self.view.lock:
+            for event in events:
+                self.view.apply(event)
 
     @staticmethod
     def _envelope(delivery: Delivery, attempt: DeliveryAttempted) -> dict[str, Any]:
@@ -304,6 +408,45 @@ class Sender:
             "kind": delivery.kind,
             "recipient": delivery.recipient,
         }
+
+    async def _send_many(self, channel: str, sends: Sequence[tuple[Delivery, DeliveryAttempted]]) -> list[Event]:
+        """One request to ``channel``'s bulk API for ``sends``; the end of each."""
+        ended: list[Event] = []
+        alone: list[tuple[Delivery, DeliveryAttempted]] = []
+        messages: list[GatewayMessage] = []
+        waiting: list[tuple[Delivery, dict[str, Any]]] = []
+        now = utc_now()
+        for delivery, attempt in sends:
+            envelope = self._envelope(delivery, attempt)
+            try:
+                sealed_for, address = self.privacy.open_address(delivery.address_sealed)
+                if sealed_for != channel:  # sealed for another channel: sent there alone, as ever
+                    alone.append((delivery, attempt))
+                    continue
+                text = self.links.text_of(delivery, now) if self.links else delivery.text
+            except UnsealError:
+                ended.append(self._failed(delivery, envelope, "the address cannot be unsealed", retryable=False))
+                continue
+            except DeliveryError as e:
+                reroutable = not isinstance(e, LinkLapsedError)
+                ended.append(self._failed(delivery, envelope, str(e), retryable=e.retryable, reroutable=reroutable))
+                continue
+            messages.append(GatewayMessage(delivery.id, address, text))
+            waiting.append((delivery, envelope))
+        results = await self._bulk[channel].send_many(messages) if messages else []
+        errors: Counter[str] = Counter()
+        for (delivery, envelope), result in zip(waiting, results, strict=True):
+            if isinstance(result, DeliveryError):
+                failed = self._failed(delivery, envelope, str(result), retryable=result.retryable, quiet=True)
+                errors[failed.error] += 1
+                ended.append(failed)
+            else:
+                ended.append(DeliveryDelivered(**envelope, provider_id=result))
+        ended += await asyncio.gather(*(self._send(d, a) for d, a in alone))
+        # One line per request rather than per message, its failures counted by reason (each one
+        # is in the event log as its DeliveryFailed, rerouted or parked).
+        log.info("bulk_sent", channel=channel, messages=len(messages), failed=sum(errors.values()), errors=dict(errors))
+        return ended
 
     async def _send(self, delivery: Delivery, attempt: DeliveryAttempted) -> Event:
         envelope = self._envelope(delivery, attempt)
@@ -335,8 +478,15 @@ class Sender:
         return DeliveryDelivered(**envelope, provider_id=provider_id)
 
     def _failed(
-        self, delivery: Delivery, envelope: dict[str, Any], error: str, *, retryable: bool, reroutable: bool = True
-    ) -> Event:
+        self,
+        delivery: Delivery,
+        envelope: dict[str, Any],
+        error: str,
+        *,
+        retryable: bool,
+        reroutable: bool = True,
+        quiet: bool = False,  # a bulk request logs its failures as one line
+    ) -> DeliveryFailed:
         attempt: int = envelope["attempt"]
         parked = retryable and attempt >= self.policy.max_attempts
         if parked:  # the channel kept failing: no more attempts on it, and the reason says so
@@ -345,16 +495,22 @@ class Sender:
         retry_at = None if final else utc_now() + self.policy.delay(delivery.id, attempt)
         if final and reroutable and delivery.alternates:
             following = delivery.alternates[0].channel
-            log.warning(
-                "delivery_rerouted", delivery_id=str(delivery.id), channel=delivery.channel, to=following, error=error
-            )
+            if not quiet:
+                log.warning(
+                    "delivery_rerouted",
+                    delivery_id=str(delivery.id),
+                    channel=delivery.channel,
+                    to=following,
+                    error=error,
+                )
             return DeliveryFailed(**envelope, error=error, retry_at=utc_now(), next_channel=following)
-        log.warning(
-            "delivery_parked" if parked else "delivery_failed",
-            delivery_id=str(delivery.id),
-            channel=delivery.channel,
-            attempt=attempt,
-            error=error,
-            final=final,
-        )
+        if not quiet:
+            log.warning(
+                "delivery_parked" if parked else "delivery_failed",
+                delivery_id=str(delivery.id),
+                channel=delivery.channel,
+                attempt=attempt,
+                error=error,
+                final=final,
+            )
         return DeliveryFailed(**envelope, error=error, retry_at=retry_at)

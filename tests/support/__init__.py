@@ -1,0 +1,1 @@
+"""Local stand-ins for the outside services Jikimi talks to, shared by tests and benchmarks."""

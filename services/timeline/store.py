@@ -21,7 +21,7 @@ from psycopg import AsyncConnection, Connection, sql
 from psycopg_pool import AsyncConnectionPool
 
 from services.timeline.entries import Entry
-from shared.events import CODEC, Event
+from shared.events import CODEC, Event, EventCodec
 
 __all__ = [
     "COPY_COLUMNS",
@@ -210,8 +210,9 @@ _INSERT = sql.SQL("INSERT INTO {} ({}) VALUES ({}) ON CONFLICT (incident_id, ser
 class TimelineStore:
     """Reads and writes ``timeline_entries`` through a pool of async connections."""
 
-    def __init__(self, url: str, *, pool_size: int = 4) -> None:
+    def __init__(self, url: str, *, pool_size: int = 4, codec: EventCodec = CODEC) -> None:
         self._pool = AsyncConnectionPool(url, min_size=1, max_size=pool_size, open=False, kwargs={"autocommit": True})
+        self._codec = codec
 
     async def open(self) -> None:
         await self._pool.open(wait=True, timeout=30)
@@ -303,7 +304,7 @@ class TimelineStore:
             rows = await (await conn.execute(query, params)).fetchall()
             if not rows and not await self._known_on(conn, incident_id):
                 return None
-        return [CODEC.decode(row[0]) for row in rows]
+        return [self._codec.decode(row[0]) for row in rows]  # older schema versions come back upcast
 
     @staticmethod
     async def _known_on(conn: AsyncConnection[tuple[object, ...]], incident_id: UUID) -> bool:

@@ -66,6 +66,7 @@ from shared.events.intake import (
     SituationUpdated,
 )
 from shared.events.system import ProbeEchoed, ProbeSent
+from shared.events.timeline import TimelineExported
 
 __all__ = ["generic_summary", "summarize"]
 
@@ -438,3 +439,15 @@ def _probe_sent(event: ProbeSent) -> str:
 @_summary.register
 def _probe_echoed(event: ProbeEchoed) -> str:
     return f"Pipeline probe of {event.probe_service or 'a service'} echoed by {event.echoed_by or event.service}"
+
+
+# timeline
+
+
+@_summary.register
+def _timeline_exported(event: TimelineExported) -> str:
+    if event.scope == "range" and event.range_from and event.range_to:
+        what = f"the incidents opened {event.range_from.isoformat()} to {event.range_to.isoformat()}"
+    else:
+        what = "this timeline"
+    return f"Exported {what} as {event.format} by {event.by}" + (f" (via {event.via})" if event.via else "")

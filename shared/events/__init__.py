@@ -3,7 +3,7 @@
 Pure data and codec; no I/O. Importing this package registers every published event type.
 """
 
-from shared.events import broadcast, community, intake, system
+from shared.events import broadcast, community, intake, system, timeline
 from shared.events.base import Event, event_types, family_of, published_event_types, subjects_of, utc_now
 from shared.events.codec import EventCodec, UnknownEventError, encode
 from shared.events.system import ProbeEchoed, ProbeSent
@@ -25,6 +25,7 @@ __all__ = [
     "published_event_types",
     "subjects_of",
     "system",
+    "timeline",
     "utc_now",
 ]
 

@@ -11,6 +11,9 @@ the new table, and an entry it files again is stored once.
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -33,6 +36,8 @@ from services.timeline.store import (
 __all__ = ["Progress", "Rebuilt", "rebuild"]
 
 _SHADOW = f"{TABLE}_rebuild"
+_INTAKE = "intake"
+_URL_VARIABLE = "JIKIMI_REBUILD_DATABASE_URL"
 _EVERY = 20_000
 
 Progress = Callable[[str, int, int], None]
@@ -57,7 +62,11 @@ class Rebuilt:
 
 
 def rebuild(url: str, services: Sequence[str], *, progress: Progress | None = None) -> Rebuilt:
-    """Rebuild ``timeline_entries`` from the event tables of ``services`` and swap it in."""
+    """Rebuild ``timeline_entries`` from the event tables of ``services`` and swap it in.
+
+    Intake's log is filed here (a report's events wait for its link, which only intake's log
+    has); every other log names its incidents itself, so each is filed by a worker process at
+    the same time, into the same new table (committed before the indexes are built)."""
     started = time.perf_counter()
     with psycopg.connect(url) as reader, psycopg.connect(url) as writer:
         run = _Run(reader, writer, progress)
@@ -66,12 +75,24 @@ def rebuild(url: str, services: Sequence[str], *, progress: Progress | None = No
             writer.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(sql.Identifier(_SHADOW)))
             for statement in table_ddl(_SHADOW, indexes=False):
                 writer.execute(statement)
-        covered: dict[str, int] = {}
+        covered = {service: run.extent(service) for service in logs}
+        elsewhere = [s for s in logs if s != _INTAKE]
+        workers = {s: _Worker.start(url, s, covered[s][0]) for s in elsewhere}
+        try:
+            if _INTAKE in covered:
+                with writer.transaction():
+                    last, count = covered[_INTAKE]
+                    run.file_log(_INTAKE, after=0, upto=last, count=count)
+            for service, worker in workers.items():
+                read, entries = worker.result()
+                run.rebuilt.events[service] = read
+                run.rebuilt.entries += entries
+                if progress is not None:
+                    progress(service, read, covered[service][1])
+        finally:
+            for worker in workers.values():
+                worker.stop()
         with writer.transaction():
-            for service in logs:
-                last, count = run.extent(service)
-                covered[service] = last
-                run.file_log(service, after=0, upto=last, count=count)
             writer.execute("SET LOCAL maintenance_work_mem = '256MB'")  # sort the indexes in memory
             for statement in index_ddl(_SHADOW):
                 writer.execute(statement)
@@ -80,10 +101,48 @@ def rebuild(url: str, services: Sequence[str], *, progress: Progress | None = No
             writer.execute(sql.SQL("LOCK TABLE {} IN EXCLUSIVE MODE").format(sql.Identifier(TABLE)))
             run.progress = None
             for service in logs:  # what the logs gained while the table was built
-                run.file_log(service, after=covered[service], upto=run.extent(service)[0], count=0)
+                run.file_log(service, after=covered[service][0], upto=run.extent(service)[0], count=0)
             _swap(writer)
     run.rebuilt.seconds = time.perf_counter() - started
     return run.rebuilt
+
+
+class _Worker:
+    """A process filing one log (``python -m services.timeline.rebuild``): Python files one
+    event at a time, so two logs filed at once need two processes. The database URL goes in its
+    environment, never on its command line (``ps`` shows that, password and all)."""
+
+    def __init__(self, process: subprocess.Popen[str], service: str) -> None:
+        self._process, self._service = process, service
+
+    @classmethod
+    def start(cls, url: str, service: str, upto: int) -> _Worker:
+        command = [sys.executable, "-m", "services.timeline.rebuild", service, str(upto)]
+        env = {**os.environ, _URL_VARIABLE: url}
+        process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, text=True)  # noqa: S603 -- our own module
+        return cls(process, service)
+
+    def result(self) -> tuple[int, int]:
+        """(events read, entries filed), once the worker committed them."""
+        out, _ = self._process.communicate()
+        if self._process.returncode != 0:
+            msg = f"filing {self._service}'s log failed (exit {self._process.returncode}); see its error above"
+            raise RuntimeError(msg)
+        read, entries = out.split()
+        return int(read), int(entries)
+
+    def stop(self) -> None:
+        if self._process.poll() is None:
+            self._process.kill()
+            self._process.wait()
+
+
+def _file_alone(url: str, service: str, upto: int) -> tuple[int, int]:
+    """File ``service``'s log up to ``upto`` and commit; (events, entries)."""
+    with psycopg.connect(url) as reader, psycopg.connect(url) as writer, writer.transaction():
+        run = _Run(reader, writer, None)
+        run.file_log(service, after=0, upto=upto, count=0)
+        return run.rebuilt.events[service], run.rebuilt.entries
 
 
 class _Run:
@@ -156,3 +215,8 @@ def _swap(writer: psycopg.Connection[tuple[object, ...]]) -> None:
                 sql.Identifier(f"{_SHADOW}_{suffix}"), sql.Identifier(f"{TABLE}_{suffix}")
             )
         )
+
+
+if __name__ == "__main__":  # a _Worker
+    filed = _file_alone(os.environ[_URL_VARIABLE], sys.argv[1], int(sys.argv[2]))
+    print(*filed)

@@ -23,6 +23,7 @@ from shared.events import subjects_of
 from shared.events.community import (
     InvitationAccepted,
     InvitationDeclined,
+    InvitationTimedOut,
     MemberInvited,
     MemberReleased,
     MessagePosted,
@@ -70,7 +71,7 @@ def create_app() -> Litestar:
         runtime.loops.append(("sender", send_deliveries))
         # Unacknowledged in time → the next channel; an expert's answer acknowledges their invitation.
         runtime.loops.append(("escalations", Escalator(runtime.application, view).run))
-        answers = subjects_of(InvitationAccepted, InvitationDeclined)
+        answers = subjects_of(InvitationAccepted, InvitationDeclined, InvitationTimedOut, MemberReleased)
         runtime.consumers.append(ConsumerSpec("invitation-answers", answers, acknowledge_answers(view), state=view))
         runtime.state["deliveries"] = view
         # Live streams: room messages fan out to one live delivery per member; one hub per process.

@@ -23,6 +23,7 @@ from shared.events.broadcast import (
     DeliveryEscalated,
     DeliveryFailed,
     DeliveryRequested,
+    DeliveryWithdrawn,
     LiveFannedOut,
     LiveReached,
     SitRep,
@@ -45,6 +46,7 @@ DELIVERY_TAGS = frozenset(
         DeliveryFailed,
         DeliveryEscalated,
         DeliveryAcknowledged,
+        DeliveryWithdrawn,
         LiveFannedOut,
         LiveReached,
     )
@@ -80,7 +82,7 @@ class Delivery(msgspec.Struct, frozen=True, kw_only=True):
     alternates: tuple[ContactRef, ...] = ()
     link_until: datetime | None = None
     attempts: int = 0
-    status: Literal["pending", "delivered", "failed"] = "pending"
+    status: Literal["pending", "delivered", "failed", "withdrawn"] = "pending"
     due_at: datetime
     last_error: str = ""
     data: dict[str, str] = msgspec.field(default_factory=dict)
@@ -131,6 +133,8 @@ def apply_delivery(delivery: Delivery | None, event: Event) -> Delivery | None: 
                 ack_within_s=event.ack_within_s,
                 sitrep=event.sitrep,
             )
+        case DeliveryWithdrawn() if delivery is not None:
+            return msgspec.structs.replace(delivery, version=event.originator_version, status="withdrawn")
         case DeliveryAcknowledged() if delivery is not None:
             return msgspec.structs.replace(delivery, version=event.originator_version, acknowledged_by=event.by)
         case DeliveryAttempted() if delivery is not None:

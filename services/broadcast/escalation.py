@@ -22,8 +22,8 @@ from eventsourcing.persistence import IntegrityError
 from services.broadcast.deliveries import DeliveryView
 from shared.eventlog.application import ServiceApplication
 from shared.events import Event, utc_now
-from shared.events.broadcast import DeliveryAcknowledged, DeliveryEscalated
-from shared.events.community import InvitationAccepted, InvitationDeclined
+from shared.events.broadcast import DeliveryAcknowledged, DeliveryEscalated, DeliveryWithdrawn
+from shared.events.community import InvitationAccepted, InvitationDeclined, InvitationTimedOut, MemberReleased
 
 __all__ = ["Escalator", "acknowledge_answers", "escalations"]
 
@@ -77,14 +77,31 @@ class Escalator:
 
 
 def acknowledge_answers(view: DeliveryView) -> Callable[[Event], Sequence[Event]]:
-    """A consumer handler (its state is ``view``): an expert's answer acknowledges their invitation."""
+    """A consumer handler (its state is ``view``): an expert's answer acknowledges their
+    invitation; an invitation that ended unanswered (released, timed out) is withdrawn, so it is
+    neither sent late nor escalated to another channel with a link that no longer opens it."""
 
     def handle(event: Event) -> Sequence[Event]:
-        if not isinstance(event, InvitationAccepted | InvitationDeclined):
+        if not isinstance(event, InvitationAccepted | InvitationDeclined | InvitationTimedOut | MemberReleased):
             return ()
         delivery = view.find(event.incident_id, event.expert_id, "invitation")
-        if delivery is None or delivery.acknowledged_by:
+        if delivery is None or delivery.acknowledged_by or delivery.status in {"failed", "withdrawn"}:
             return ()
+        if isinstance(event, InvitationTimedOut | MemberReleased):
+            reason = "the invitation timed out" if isinstance(event, InvitationTimedOut) else "the invitation ended"
+            return [
+                DeliveryWithdrawn(
+                    originator_id=delivery.id,
+                    originator_version=delivery.version + 1,
+                    incident_id=delivery.incident_id,
+                    causation_id=event.id,
+                    recipient=delivery.recipient,
+                    kind=delivery.kind,
+                    reason=f"{reason}: {event.reason}"
+                    if isinstance(event, MemberReleased) and event.reason
+                    else reason,
+                )
+            ]
         return [
             DeliveryAcknowledged(
                 originator_id=delivery.id,

@@ -23,6 +23,7 @@ from shared.events.broadcast import (
     DeliveryEscalated,
     DeliveryFailed,
     DeliveryRequested,
+    DeliveryWithdrawn,
     LiveFannedOut,
     LiveReached,
     SubscriptionAdded,
@@ -386,6 +387,11 @@ def _delivery_escalated(event: DeliveryEscalated) -> str:
         f"Delivery {_short(event.originator_id)} not acknowledged in time on {event.channel}: "
         f"sent on {event.next_channel} too{_why(event.reason)}"
     )
+
+
+@_summary.register
+def _delivery_withdrawn(event: DeliveryWithdrawn) -> str:
+    return f"{_what(event.kind)} to {event.recipient} withdrawn before an answer{_why(event.reason)}"
 
 
 @_summary.register

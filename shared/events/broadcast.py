@@ -23,6 +23,7 @@ __all__ = [
     "DeliveryEscalated",
     "DeliveryFailed",
     "DeliveryRequested",
+    "DeliveryWithdrawn",
     "LiveFannedOut",
     "LiveReached",
     "live_delivery_id",
@@ -101,6 +102,15 @@ class DeliveryAcknowledged(Event, frozen=True, tag="broadcast.delivery_acknowled
     recipient: str
     kind: str = ""
     by: str = ""
+
+
+class DeliveryWithdrawn(Event, frozen=True, tag="broadcast.delivery_withdrawn"):
+    """What the message was for ended before it was answered (an invitation released or timed
+    out): it is not sent, sent again or escalated any more."""
+
+    recipient: str = ""
+    kind: str = ""
+    reason: str = ""
 
 
 # A room message goes to the live streams of its room's members as one fan-out: one event for

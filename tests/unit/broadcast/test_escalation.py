@@ -7,12 +7,13 @@ from datetime import timedelta
 from uuid import uuid4
 
 from services.broadcast.application import BroadcastApplication
+from services.broadcast.channels import DeliveryError
 from services.broadcast.deliveries import DeliveryView, Sender
 from services.broadcast.escalation import acknowledge_answers, escalations
 from shared.events import utc_now
-from shared.events.broadcast import DeliveryRequested
+from shared.events.broadcast import DeliveryRequested, DeliveryWithdrawn
 from shared.events.common import ContactRef
-from shared.events.community import InvitationAccepted
+from shared.events.community import InvitationAccepted, InvitationTimedOut, MemberReleased
 from tests.unit.broadcast.test_deliveries import PRIVACY, FakeChannel
 
 INCIDENT = uuid4()
@@ -76,3 +77,40 @@ async def test_without_another_channel_or_a_time_to_acknowledge_nothing_escalate
         sender, _, kakao = await delivered(request)
         assert escalations(sender.view, utc_now() + timedelta(hours=1)) == []
         assert kakao.sent == []
+
+
+async def test_an_invitation_that_ended_unanswered_is_withdrawn_never_escalated_nor_sent_late() -> None:
+    delivered_one = invitation("kakao")
+    sender, _, kakao = await delivered(delivered_one)
+    released = MemberReleased(
+        originator_id=uuid4(),
+        originator_version=4,
+        incident_id=INCIDENT,
+        expert_id="EXP-014",
+        seat_field="fire",
+        reason="no longer needed",
+    )
+    [withdrawn] = acknowledge_answers(sender.view)(released)
+    assert isinstance(withdrawn, DeliveryWithdrawn)
+    assert withdrawn.reason == "the invitation ended: no longer needed"
+    sender.app.record(withdrawn)
+    sender.view.catch_up()
+    assert not acknowledge_answers(sender.view)(released)  # once
+    assert escalations(sender.view, utc_now() + timedelta(hours=1)) == []
+    await sender.send_due()
+    assert kakao.sent == []
+
+    # Not yet sent when it timed out: it is not sent at all.
+    app = BroadcastApplication()
+    telegram = FakeChannel([DeliveryError("the channel answered 503", retryable=True)])
+    late = Sender(app, DeliveryView(app.recorder), {"telegram": telegram}, PRIVACY)
+    app.record(invitation())
+    await late.send_due()  # the first attempt fails: it waits for a retry
+    timed_out = InvitationTimedOut(
+        originator_id=uuid4(), originator_version=3, incident_id=INCIDENT, expert_id="EXP-014", seat_field="fire"
+    )
+    [gone] = acknowledge_answers(late.view)(timed_out)
+    app.record(gone)
+    late.view.catch_up()
+    assert [d.status for d in late.view.deliveries.values()] == ["withdrawn"]
+    assert late.view.due(utc_now() + timedelta(hours=1), 10) == []

@@ -60,6 +60,7 @@ def create_app() -> Litestar:
                     adapters_from(channels, client),
                     privacy,
                     links=Links.from_env(settings.secret_key),
+                    database_url=runtime.database.url if runtime.database else None,
                 )
                 await sender.run(stop)
 

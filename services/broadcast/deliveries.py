@@ -21,7 +21,7 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 
 import msgspec
 import structlog
-from eventsourcing.persistence import ApplicationRecorder, IntegrityError
+from eventsourcing.persistence import ApplicationRecorder, IntegrityError, Notification
 
 from services.broadcast.channels import (
     Adapter,
@@ -33,6 +33,7 @@ from services.broadcast.channels import (
 )
 from services.broadcast.domain import DELIVERY_TAGS, Delivery, FanOut, RetryPolicy, apply_delivery
 from shared.eventlog.application import ServiceApplication
+from shared.eventlog.notify import listening
 from shared.eventlog.view import LogView
 from shared.events import Event, utc_now
 from shared.events.broadcast import (
@@ -105,6 +106,12 @@ class DeliveryView(LogView):
                     self._sendable.add(after.id)
                 else:
                     self._sendable.discard(after.id)
+
+    def holds(self, notification: Notification) -> bool:
+        # The Sender applies its attempts and ends as it records them: reading them back needs no decoding.
+        stream = notification.originator_id
+        known = self.deliveries.get(stream) if isinstance(stream, UUID) else None
+        return known is not None and known.version >= notification.originator_version
 
     def reset(self) -> None:
         """Forget everything, to be read again from the log (after a failed shared commit)."""
@@ -185,11 +192,14 @@ class Sender:
     others each in its own task, at most ``concurrency`` at once. Either way at most
     ``per_recipient`` are in flight to one recipient on one channel, each send is bounded by
     ``send_timeout_s``, and due deliveries are picked up while others are still in flight: a slow
-    or dead receiver delays nobody else. Attempts are recorded before their send (one commit per
-    request, or per round of single sends). Ends are recorded many in one commit, once nothing
-    more can start or they have waited ``ends_within_s``; a delivery in flight is never picked
-    again until its end is recorded. Crash or restart: its attempt is in the log without an end,
-    so it is due again (the gateway's key per message keeps it from reaching the phone twice).
+    or dead receiver delays nobody else. A commit to the log (new requests) wakes the sender at
+    once when it has the ``database_url`` to listen on; else it looks every ``poll_s``.
+
+    Attempts are recorded before their send (one commit per request, or per round of single
+    sends). Ends are recorded many in one commit, once nothing more can start or they have waited
+    ``ends_within_s``; a delivery in flight is never picked again until its end is recorded.
+    Crash or restart: its attempt is in the log without an end, so it is due again (the gateway's
+    key per message keeps it from reaching the phone twice).
     """
 
     def __init__(
@@ -201,19 +211,20 @@ class Sender:
         policy: RetryPolicy | None = None,
         *,
         links: Links | None = None,
+        database_url: str | None = None,
         poll_s: float = 0.25,
         batch: int = 100,
         concurrency: int = 50,
         bulk_concurrency: int = 4,
         per_recipient: int = 4,
         send_timeout_s: float = 30.0,
-        ends_within_s: float = 1.0,
+        ends_within_s: float = 2.0,
         grace_s: float = 2.0,  # within the 5 s the runtime gives a loop to stop
     ) -> None:
         self.app, self.view, self.adapters, self.privacy = app, view, adapters, privacy
         self.links = links
         self.policy = policy or RetryPolicy()
-        self._poll_s, self._batch = poll_s, batch
+        self._database_url, self._poll_s, self._batch = database_url, poll_s, batch
         self._concurrency, self._per_recipient = concurrency, per_recipient
         self._bulk_concurrency = bulk_concurrency
         self._bulk = {c: a for c, a in adapters.items() if isinstance(a, BulkAdapter) and a.bulk_max > 0}
@@ -226,14 +237,15 @@ class Sender:
 
     async def run(self, stop: asyncio.Event) -> None:
         try:
-            while not stop.is_set():
-                started = await self._start_due()
-                waited = self._ended and time.monotonic() - self._ended_since >= self._ends_within_s
-                if not started or waited:
-                    await self._record_ends()
-                if not started:
-                    await self._pause(stop)
-            await self._drain(self._grace_s)
+            async with listening(self.app.recorder, self._database_url, self._wake, stop):
+                while not stop.is_set():
+                    started = await self._start_due()
+                    waited = self._ended and time.monotonic() - self._ended_since >= self._ends_within_s
+                    if not started or waited:
+                        await self._record_ends()
+                    if not started:
+                        await self._pause(stop)
+                await self._drain(self._grace_s)
         finally:
             for task in set(self._in_flight.values()):
                 task.cancel()  # its end is not recorded: it is due again after a restart
@@ -250,7 +262,7 @@ class Sender:
         await self._record_ends()
 
     async def _pause(self, stop: asyncio.Event) -> None:
-        """Until a send ends, ``stop`` is set, or the poll interval passed."""
+        """Until a send ends, the log gains something, ``stop`` is set, or the poll interval passed."""
         waits = [asyncio.ensure_future(self._wake.wait()), asyncio.ensure_future(stop.wait())]
         try:
             await asyncio.wait(waits, timeout=self._poll_s, return_when=asyncio.FIRST_COMPLETED)
@@ -269,35 +281,42 @@ class Sender:
         if all(n <= 0 for n in free.values()):
             return 0
         await asyncio.to_thread(self.view.catch_up)
-        busy: Counter[tuple[str, str]] = Counter()
-        for task_delivery in self._in_flight:
-            if (known := self.view.deliveries.get(task_delivery)) is not None:
-                busy[known.channel, known.recipient] += 1
-        room = {lane: n * self._bulk[lane].bulk_max if lane else min(n, self._batch) for lane, n in free.items()}
-        picked: dict[str, list[Delivery]] = {lane: [] for lane in room}
-        # All that is due, not a batch: a recipient at its limit must not hide the others behind it.
-        for d in self.view.due(utc_now(), len(self.view.deliveries)):
-            lane = d.channel if d.channel in self._bulk else ""
-            if d.id in self._in_flight or busy[d.channel, d.recipient] >= self._per_recipient:
-                continue
-            if len(picked[lane]) < room[lane]:
-                busy[d.channel, d.recipient] += 1
-                picked[lane].append(d)
         started = 0
-        for lane, chosen in picked.items():
+        for lane, chosen in self._pick(min(free[""], self._batch)).items():
             size = self._bulk[lane].bulk_max if lane else len(chosen)
             for start in range(0, len(chosen), max(size, 1)):
+                # A request goes while one of its channel's is free; requests come back while the next
+                # one's attempts commit, so a whole alert usually goes in one round, the rest next round.
+                if lane and self._free(lane) <= 0:
+                    break
                 chunk = chosen[start : start + size]
                 attempts = await self._attempt(chunk)
                 if not attempts:
                     continue
-                if lane:  # one request for the chunk, its attempts in one commit before it goes
+                if lane:  # one request for the chunk, its attempts committed before it goes
                     self._start(self._send_many_and_keep(lane, list(zip(chunk, attempts, strict=True))), lane, chunk)
                 else:
                     for d, a in zip(chunk, attempts, strict=True):
                         self._start(self._send_and_keep(d, a), lane, [d])
                 started += len(chunk)
         return started
+
+    def _pick(self, single: int) -> dict[str, list[Delivery]]:
+        """What is due and not in flight, by lane: every bulk channel's, and ``single`` of the rest."""
+        busy: Counter[tuple[str, str]] = Counter()
+        for task_delivery in self._in_flight:
+            if (known := self.view.deliveries.get(task_delivery)) is not None:
+                busy[known.channel, known.recipient] += 1
+        picked: dict[str, list[Delivery]] = {lane: [] for lane in ("", *self._bulk)}
+        # All that is due, not a batch: a recipient at its limit must not hide the others behind it.
+        for d in self.view.due(utc_now(), len(self.view.deliveries)):
+            lane = d.channel if d.channel in self._bulk else ""
+            if d.id in self._in_flight or busy[d.channel, d.recipient] >= self._per_recipient:
+                continue
+            if lane or len(picked[lane]) < single:
+                busy[d.channel, d.recipient] += 1
+                picked[lane].append(d)
+        return picked
 
     async def _attempt(self, due: Sequence[Delivery]) -> list[DeliveryAttempted]:
         """Record that ``due`` are being tried (one commit); none if another writer got to one first."""

@@ -85,6 +85,7 @@ class FakeGateway:
     first_at: dict[str, float] = field(default_factory=dict)
     """Each number's first accepted arrival (``time.time()``)."""
     requests: dict[str, int] = field(default_factory=lambda: {"single": 0, "bulk": 0})
+    _writers: set[asyncio.StreamWriter] = field(default_factory=set, repr=False)
 
     def url(self, channel: str = "sms") -> str:
         return f"http://127.0.0.1:{self.port}/{channel}"
@@ -106,9 +107,14 @@ class FakeGateway:
 
         def serve() -> None:
             asyncio.set_event_loop(loop)
-            loop.run_until_complete(asyncio.start_server(self._connection, "127.0.0.1", self.port))
+            server = loop.run_until_complete(asyncio.start_server(self._connection, "127.0.0.1", self.port))
             ready.set()
             loop.run_forever()
+            server.close()  # and the open connections, whose handlers then end as if the client left
+            for writer in list(self._writers):
+                writer.close()
+            loop.run_until_complete(asyncio.gather(*asyncio.all_tasks(loop), return_exceptions=True))
+            loop.close()
 
         thread = threading.Thread(target=serve, daemon=True, name="fake-gateway")
         thread.start()
@@ -121,6 +127,7 @@ class FakeGateway:
             thread.join(5)
 
     async def _connection(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self._writers.add(writer)
         try:
             while request_line := await reader.readline():  # empty when the client closed
                 headers: dict[str, str] = {}
@@ -135,6 +142,7 @@ class FakeGateway:
         except (ConnectionError, asyncio.IncompleteReadError):
             pass
         finally:
+            self._writers.discard(writer)
             writer.close()
 
     def _answer(self, path: str, headers: dict[str, str], body: bytes) -> tuple[int, bytes]:

@@ -93,6 +93,23 @@ def _parser() -> argparse.ArgumentParser:
     day.add_argument("--plan", action="store_true", help="print the plan as JSON and play nothing")
     day.add_argument("--var", type=Path, default=Path("var"), help="read var/secret.key if JIKIMI_SECRET_KEY is unset")
 
+    export = commands.add_parser(
+        "export", help="write one incident's timeline, or the incidents opened in a date range, as a file"
+    )
+    scope = export.add_mutually_exclusive_group(required=True)
+    scope.add_argument("--incident", type=UUID, help="the incident's id")
+    scope.add_argument(
+        "--from", dest="since", metavar="DATE", help="2026-11-01 (midnight in Seoul) or ISO 8601 with offset"
+    )
+    export.add_argument(
+        "--to", dest="until", metavar="DATE", help="with --from: the end, excluded (at most 31 days on)"
+    )
+    export.add_argument("--format", choices=["jsonl", "csv", "parquet"], required=True)
+    export.add_argument("--out", type=Path, help="the file to write (default: standard output; parquet needs one)")
+    export.add_argument(
+        "--var", type=Path, default=Path("var"), help="without JIKIMI_DATABASE_URL: the `jikimi up` of this folder"
+    )
+
     token = commands.add_parser("token", help="print a signed token (JIKIMI_SECRET_KEY)")
     token.add_argument("--role", choices=[r.value for r in Role if r != Role.CITIZEN], default=Role.OPERATOR.value)
     token.add_argument("--subject", default="local-operator", help="who the token is for (default: local-operator)")
@@ -140,6 +157,10 @@ def _run(args: argparse.Namespace) -> int:  # noqa: PLR0911 -- a return per comm
         from jikimi.day.command import run_day  # noqa: PLC0415 (only this command plays a day)
 
         return run_day(args, secret_key=None if args.plan else _secret_key(args.var))
+    if args.command == "export":
+        from jikimi.export import run_export  # noqa: PLC0415 (only this command needs pyarrow)
+
+        return run_export(args)
     if args.command == "whatif":
         from jikimi.whatif.command import run_whatif  # noqa: PLC0415 (only this command runs community's code)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from litestar import Litestar
 
 from services.timeline.api.analysis import AnalysisController
+from services.timeline.api.export import ExportController
 from services.timeline.api.timeline import TimelineController
 from services.timeline.application import TimelineApplication
 from services.timeline.projector import Projector
@@ -36,7 +37,7 @@ def create_app() -> Litestar:
     return create_service_app(
         "timeline",
         runtime,
-        [TimelineController, AnalysisController],
+        [TimelineController, AnalysisController, ExportController],
         description="Every incident's events in order, its state at any moment, and exports, for analysts.",
         dependencies={"timeline": from_state("timeline")},
     )

@@ -93,6 +93,8 @@ def run_export(args: argparse.Namespace) -> int:
     by = Actor("analyst", getpass.getuser())
     try:
         if args.incident is not None:
+            if args.until is not None:
+                raise ExportRangeError("to", "goes with --from, not --incident")
             exported = TimelineExported(
                 originator_id=uuid4(),
                 originator_version=1,

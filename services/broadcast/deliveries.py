@@ -52,6 +52,10 @@ __all__ = ["DeliveryView", "Links", "Sender", "request_reporter_notice"]
 
 log = structlog.get_logger()
 
+_ENDS_PER_COMMIT = 2_000
+"""Ends recorded in one commit at most: an alert's 10,000 would hold the sender for a second,
+while an invitation that came meanwhile waits to be sent."""
+
 
 def request_reporter_notice(event: Event) -> Sequence[Event]:
     """A consumer handler: a reporter's notice becomes a delivery request."""
@@ -243,7 +247,7 @@ class Sender:
                     waited = self._ended and time.monotonic() - self._ended_since >= self._ends_within_s
                     if not started or waited:
                         await self._record_ends()
-                    if not started:
+                    if not started and not self._ended:
                         await self._pause(stop)
                 await self._drain(self._grace_s)
         finally:
@@ -259,7 +263,8 @@ class Sender:
     async def _drain(self, timeout_s: float | None) -> None:
         if self._in_flight:
             await asyncio.wait(set(self._in_flight.values()), timeout=timeout_s)
-        await self._record_ends()
+        while self._ended:
+            await self._record_ends()
 
     async def _pause(self, stop: asyncio.Event) -> None:
         """Until a send ends, the log gains something, ``stop`` is set, or the poll interval passed."""
@@ -377,7 +382,8 @@ class Sender:
         self._keep(ended)
 
     async def _record_ends(self) -> None:
-        ended, self._ended = self._ended, []
+        """Record the ends that came, up to ``_ENDS_PER_COMMIT`` of them (the rest next time round)."""
+        ended, self._ended = self._ended[:_ENDS_PER_COMMIT], self._ended[_ENDS_PER_COMMIT:]
         if not ended:
             return
         try:

@@ -209,7 +209,7 @@ def _swap(writer: psycopg.Connection[tuple[object, ...]]) -> None:
     writer.execute(sql.SQL("ALTER TABLE {} RENAME TO {}").format(sql.Identifier(TABLE), sql.Identifier(old)))
     writer.execute(sql.SQL("ALTER TABLE {} RENAME TO {}").format(sql.Identifier(_SHADOW), sql.Identifier(TABLE)))
     writer.execute(sql.SQL("DROP TABLE {}").format(sql.Identifier(old)))
-    for suffix in ("key", "recorded"):
+    for suffix in ("key", "recorded", "opened"):
         writer.execute(
             sql.SQL("ALTER INDEX {} RENAME TO {}").format(
                 sql.Identifier(f"{_SHADOW}_{suffix}"), sql.Identifier(f"{TABLE}_{suffix}")

@@ -21,17 +21,9 @@ from dataclasses import dataclass, field
 import psycopg
 from psycopg import sql
 
+from services.timeline.binary_copy import COPY_COLUMNS, COPY_HEADER, COPY_TRAILER, binary_row, copied_rows
 from services.timeline.entries import Filing
-from services.timeline.store import (
-    COPY_COLUMNS,
-    COPY_HEADER,
-    COPY_TRAILER,
-    TABLE,
-    binary_row,
-    copied_rows,
-    index_ddl,
-    table_ddl,
-)
+from services.timeline.store import TABLE, index_ddl, table_ddl
 
 __all__ = ["Progress", "Rebuilt", "rebuild"]
 

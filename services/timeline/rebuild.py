@@ -88,7 +88,6 @@ def rebuild(url: str, services: Sequence[str], *, progress: Progress | None = No
             writer.execute("SET LOCAL maintenance_work_mem = '256MB'")  # sort the indexes in memory
             for statement in index_ddl(_SHADOW):
                 writer.execute(statement)
-            writer.execute(sql.SQL("ANALYZE {}").format(sql.Identifier(_SHADOW)))
         with writer.transaction():
             writer.execute(sql.SQL("LOCK TABLE {} IN EXCLUSIVE MODE").format(sql.Identifier(TABLE)))
             run.progress = None
@@ -155,13 +154,16 @@ class _Run:
         return bool(row and row[0])
 
     def extent(self, service: str) -> tuple[int, int]:
-        """The last position in ``service``'s log and how many events it holds."""
-        query = sql.SQL("SELECT coalesce(max(notification_id), 0), count(*) FROM {}").format(
-            sql.Identifier(f"{service}_events")
+        """The last position in ``service``'s log, and about how many events it holds (for the
+        progress bar: the planner's count, as counting reads the whole table)."""
+        estimate = sql.SQL("(SELECT reltuples FROM pg_class WHERE oid = %s::regclass)")
+        query = sql.SQL("SELECT coalesce(max(notification_id), 0), {} FROM {}").format(
+            estimate, sql.Identifier(f"{service}_events")
         )
-        row = self.reader.execute(query).fetchone()
+        row = self.reader.execute(query, (f"{service}_events",)).fetchone()
         assert row is not None
-        return int(str(row[0])), int(str(row[1]))
+        last, estimate = int(str(row[0])), float(str(row[1]))
+        return last, int(estimate) if estimate > 0 else last
 
     def file_log(self, service: str, *, after: int, upto: int, count: int) -> None:
         """File the events of ``service``'s log after position ``after`` up to ``upto`` into the

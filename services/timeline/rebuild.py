@@ -156,9 +156,9 @@ class _Run:
     def extent(self, service: str) -> tuple[int, int]:
         """The last position in ``service``'s log, and about how many events it holds (for the
         progress bar: the planner's count, as counting reads the whole table)."""
-        estimate = sql.SQL("(SELECT reltuples FROM pg_class WHERE oid = %s::regclass)")
+        planned = sql.SQL("(SELECT reltuples FROM pg_class WHERE oid = %s::regclass)")
         query = sql.SQL("SELECT coalesce(max(notification_id), 0), {} FROM {}").format(
-            estimate, sql.Identifier(f"{service}_events")
+            planned, sql.Identifier(f"{service}_events")
         )
         row = self.reader.execute(query, (f"{service}_events",)).fetchone()
         assert row is not None

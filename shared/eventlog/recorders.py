@@ -27,7 +27,16 @@ _CHUNK = 1000
 
 
 class MultiTrackingPostgresRecorder(PostgresProcessRecorder):
-    """Inserts every ``trackings=[…]`` record in the same transaction as the events."""
+    """Inserts every ``trackings=[…]`` record in the same transaction as the events, and sends
+    the events in binary."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # The events go as one array of the library's composite type. In text, psycopg escapes
+        # every byte of every event in Python: three quarters of a 10,000-event commit (1.2 s);
+        # in binary it is copied (0.3 s).
+        text = self.insert_events_statement.as_string()
+        self.insert_events_statement = sql.Composed([sql.SQL(text.replace("%s::", "%b::", 1))])
 
     def _insert_events(self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], **kwargs: Any) -> None:
         trackings: Sequence[Tracking] = kwargs.get("trackings", ())

@@ -27,3 +27,15 @@ def service_process(
         ) as url,
     ):
         yield url
+
+
+@contextmanager
+def all_services(database: DatabaseSettings, nats_url: str) -> Iterator[dict[str, str]]:
+    """Intake, community, broadcast and timeline, started together; their base URLs by name."""
+    with (
+        service_process("intake", database, nats_url) as intake,
+        service_process("community", database, nats_url) as community,
+        service_process("broadcast", database, nats_url) as broadcast,
+        service_process("timeline", database, nats_url) as timeline,
+    ):
+        yield {"intake": intake, "community": community, "broadcast": broadcast, "timeline": timeline}

@@ -29,7 +29,7 @@ from shared.events.common import Actor
 from shared.events.timeline import TimelineExported
 from shared.settings import DatabaseSettings, NatsSettings
 from tests.integration.pipeline import service_app
-from tests.integration.services import ROOT, service_process
+from tests.integration.services import ROOT, all_services
 from tests.integration.test_community_assembly import token
 from tests.integration.test_rooms import Reported, report
 from tests.integration.test_timeline import whole_timeline
@@ -41,13 +41,8 @@ EXPORTED = "timeline.exported"
 
 @pytest.fixture(scope="module")
 def four(database: DatabaseSettings, nats_settings: NatsSettings) -> Iterator[dict[str, str]]:
-    with (
-        service_process("intake", database, nats_settings.url) as intake,
-        service_process("community", database, nats_settings.url) as community,
-        service_process("broadcast", database, nats_settings.url) as broadcast,
-        service_process("timeline", database, nats_settings.url) as timeline,
-    ):
-        yield {"intake": intake, "community": community, "broadcast": broadcast, "timeline": timeline}
+    with all_services(database, nats_settings.url) as urls:
+        yield urls
 
 
 @pytest.fixture(scope="module")

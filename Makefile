@@ -2,7 +2,8 @@
 # the first target run makes .venv here, installs uv into it and syncs the locked dependencies.
 #
 #   make run        start everything locally (jikimi up); Ctrl-C stops it
-#   make test       the whole suite, integration and slow fault/load tests included
+#   make test       the whole suite, integration, browser (e2e) and slow fault/load tests included
+#   make browser    install Debian's chromium for the browser tests if it is missing (run by make test)
 #   make test-fast  unit tests only (no servers)
 #   make lint       ruff and mypy --strict
 #   make bench      the benchmarks (python -m bench)
@@ -22,7 +23,7 @@ export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(CURDIR)/$(VENV)
 export UV_NO_PROGRESS := 1
 
-.PHONY: install run test test-fast lint bench clean
+.PHONY: install browser run test test-fast lint bench clean
 
 install: $(VENV)/.synced
 
@@ -36,10 +37,15 @@ $(VENV)/.synced: pyproject.toml uv.lock | $(UV)
 	$(UV) sync --frozen --inexact --python $(BIN)/python
 	touch $@
 
+# The browser tests drive Debian's chromium (never a downloaded one): installed with apt-get when
+# missing and we are root or have sudo; otherwise the one command to run is printed and they skip.
+browser:
+	@bash tests/e2e/install-chromium.sh
+
 run: install
 	$(BIN)/jikimi up $(ARGS)
 
-test: install
+test: install browser
 	$(BIN)/pytest $(ARGS)
 
 test-fast: install

@@ -1,10 +1,11 @@
-"""The parts of a service's HTTP app that every service shares: health, OpenAPI, lifespan."""
+"""The parts of a service's HTTP app that every service shares: health, OpenAPI, lifespan, web pages."""
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 
 import structlog
@@ -22,6 +23,7 @@ from shared.problems import problem_handlers
 from shared.runtime import ServiceRuntime
 from shared.settings import ServiceSettings
 from shared.webauth import claims_dependency
+from shared.webui import web_routes
 
 __all__ = ["create_service_app", "from_state"]
 
@@ -62,10 +64,12 @@ def create_service_app(
     max_body_bytes: int = 256 * 1024,
     description: str = "",
     dependencies: Mapping[str, Provide] | None = None,
+    pages: Path | None = None,
 ) -> Litestar:
     """A litestar app whose lifespan builds the service's runtime (log, relay, consumers,
     loops) and puts ``runtime.state`` on ``app.state``; ``/health`` reports it; OpenAPI JSON at
-    ``/schema``; errors answered as problem details; bodies over ``max_body_bytes`` get 413."""
+    ``/schema``; errors answered as problem details; bodies over ``max_body_bytes`` get 413.
+    The web pages: the shared assets and, for each folder of ``pages``, ``/ui/<folder>/``."""
     configure_logging()
     settings = ServiceSettings.from_env(name)
 
@@ -84,7 +88,7 @@ def create_service_app(
             log.info("service_stopped", service=runtime.service)
 
     return Litestar(
-        route_handlers=[health, *route_handlers],
+        route_handlers=[health, *route_handlers, *web_routes(name, pages)],
         lifespan=[lifespan],
         state=State({"secret_key": settings.secret_key, "settings": settings}),
         exception_handlers=problem_handlers(domain_errors),

@@ -5,7 +5,8 @@ from __future__ import annotations
 import asyncio
 
 import httpx
-from litestar import Litestar
+from litestar import Litestar, Router
+from litestar.middleware import DefineMiddleware
 
 from services.broadcast.api.live import DeliveriesController, LiveController, live_socket, live_stream
 from services.broadcast.api.subscriptions import SubscriptionController, SubscriptionDesk
@@ -37,6 +38,7 @@ from shared.runtime import ConsumerSpec, ServiceRuntime
 from shared.services import SERVICES
 from shared.settings import ServiceSettings
 from shared.web import create_service_app, from_state
+from shared.webui import PublicReadCors, public_cors_origins
 
 __all__ = ["create_app"]
 
@@ -111,7 +113,12 @@ def create_app() -> Litestar:
             DeliveriesController,
             live_socket,
             live_stream,
-            PublicController,
+            # Pages of other origins (the citizens', served by intake) read the public routes.
+            Router(
+                "/",
+                route_handlers=[PublicController],
+                middleware=[DefineMiddleware(PublicReadCors, origins=public_cors_origins())],
+            ),
             BriefingController,
             SubscriptionController,
         ],

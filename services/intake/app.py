@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from litestar import Litestar
 from litestar.di import Provide
 
@@ -20,6 +22,9 @@ from shared.settings import ServiceSettings
 from shared.web import create_service_app, from_state
 
 __all__ = ["create_app"]
+
+WEB = Path(__file__).parent / "web"
+"""Intake's pages: the citizens' (``/ui/citizen/``), since intake owns their reports."""
 
 
 def create_app() -> Litestar:
@@ -48,4 +53,5 @@ def create_app() -> Litestar:
             "intake": from_state("intake"),
             "channels": Provide(lambda: channels, sync_to_thread=False),
         },
+        pages=WEB,
     )

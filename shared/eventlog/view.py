@@ -27,19 +27,35 @@ class LogView:
         self.position = 0
 
     def catch_up(self, batch: int = 5000) -> int:
-        """Apply every event recorded since the last catch-up; returns how many were read."""
+        """Apply every event recorded since the last catch-up; returns how many were read.
+
+        With ``topics``, PostgreSQL leaves the other events out (a log of ten thousand deliveries
+        is not read through for the view of subscriptions), up to the last position committed when
+        the catch-up began; every position before it is committed too (each insert holds the
+        table's lock until it commits), so the view may stand there."""
         read = 0
         with self.lock:
-            while notifications := self._recorder.select_notifications(self.position, batch, inclusive_of_start=False):
+            tags = self._tags()
+            head = (self._recorder.max_notification_id() or 0) if tags else None
+            while notifications := self._recorder.select_notifications(
+                self.position, batch, stop=head, topics=tags, inclusive_of_start=False
+            ):
                 for notification in notifications:
-                    wanted = self.topics is None or family_of(notification.topic) in self.topics
-                    if wanted and not self.holds(notification):
+                    if not self.holds(notification):
                         self.apply(CODEC.decode(notification.state))
                     self.position = notification.id
                 read += len(notifications)
                 if len(notifications) < batch:
                     break
+            if head is not None:
+                self.position = max(self.position, head)
         return read
+
+    def _tags(self) -> list[str]:
+        """Every wire tag (of every version) of the families in ``topics``; [] for all."""
+        if self.topics is None:
+            return []
+        return [tag for tag in CODEC.tags if family_of(tag) in self.topics]
 
     def holds(self, notification: Notification) -> bool:
         """Whether the view holds this event already (a writer applies its own as it records them):

@@ -28,6 +28,7 @@ class EventCodec:
 
     def __init__(self, types: Iterable[type[Event]]) -> None:
         self.types = tuple(types)
+        self.tags = tuple(t.wire_tag() for t in self.types)
         union: Any = Union[self.types]  # noqa: UP007 -- a runtime union of a tuple needs Union[...]
         self._decoder: msgspec.json.Decoder[Event] = msgspec.json.Decoder(union)
 

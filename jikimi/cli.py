@@ -91,6 +91,7 @@ def _parser() -> argparse.ArgumentParser:
     day.add_argument("--concurrency", type=int, default=16, help="requests in flight at most (default: 16)")
     day.add_argument("--run", help="salts the run's phone numbers and chat ids (default: random)")
     day.add_argument("--plan", action="store_true", help="print the plan as JSON and play nothing")
+    day.add_argument("--phones", type=int, metavar="PORT", help="answer as the Bot API and gateways here (README)")
     day.add_argument("--var", type=Path, default=Path("var"), help="read var/secret.key if JIKIMI_SECRET_KEY is unset")
 
     export = commands.add_parser(

@@ -4,7 +4,7 @@ through the real services (``jikimi day``).
 ``plan_day(seed, incidents)`` is the plan, a pure function: incidents across the 25 districts
 with the day's rhythm, each with its citizens' messages on their channels, its operators'
 actions, its room posts and how the experts it invites answer. ``play(plan, targets, speed=…)``
-(coming with the player) sends it to intake, community and broadcast over HTTP.
+sends it to intake, community and broadcast over HTTP and sums up what happened.
 """
 
 from jikimi.day.model import (
@@ -22,6 +22,8 @@ from jikimi.day.model import (
     Weather,
 )
 from jikimi.day.plan import plan_day
+from jikimi.day.player import Targets, play
+from jikimi.day.summary import Failure, Given, Summary
 
 __all__ = [
     "Action",
@@ -29,12 +31,17 @@ __all__ = [
     "Channel",
     "Close",
     "Escalate",
+    "Failure",
+    "Given",
     "Incident",
     "MakePublic",
     "Message",
     "Plan",
     "Post",
+    "Summary",
+    "Targets",
     "UpdateSituation",
     "Weather",
     "plan_day",
+    "play",
 ]

@@ -5,7 +5,7 @@ A new area adds a module with its own ``BENCHMARKS`` tuple and one line here.
 
 from __future__ import annotations
 
-from bench import broadcast, community, eventlog, intake, jetstream, live, pipeline, postgres, timeline, webhook
+from bench import broadcast, community, eventlog, intake, jetstream, live, pipeline, postgres, timeline, web, webhook
 from bench.figures import Benchmark
 
 __all__ = ["BENCHMARKS"]
@@ -21,4 +21,5 @@ BENCHMARKS: tuple[Benchmark, ...] = (
     *broadcast.BENCHMARKS,
     *webhook.BENCHMARKS,
     *timeline.BENCHMARKS,
+    *web.BENCHMARKS,
 )

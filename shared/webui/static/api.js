@@ -12,6 +12,12 @@ export class ApiError extends Error {
 }
 
 let configuration;
+const keeping = new Set(); // copies still being written to a Cache
+
+// Resolves once every copy asked for with {keep} is in its Cache.
+export async function kept() {
+  await Promise.all([...keeping]);
+}
 
 export function config() {
   configuration ??= request("/ui/config.json").catch((error) => {
@@ -53,7 +59,12 @@ export async function request(url, { method = "GET", body, headers = {}, token, 
   if (!response.ok) {
     throw new ApiError(response.status, data?.title || response.statusText, data?.detail || "", data);
   }
-  if (copy) await caches.open(keep).then((cache) => cache.put(url, copy)).catch(() => {});
+  if (copy) {
+    // Off the page's path: writing a Cache can take longer than the request did.
+    const writing = caches.open(keep).then((cache) => cache.put(url, copy)).catch(() => {});
+    keeping.add(writing);
+    writing.finally(() => keeping.delete(writing));
+  }
   return data;
 }
 

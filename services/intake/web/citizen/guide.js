@@ -1,6 +1,6 @@
 // One action guide. Once it is shown, both languages of it are kept for offline use, and the
 // page says so (<html data-offline="ready">) when the service worker holds the page itself.
-import { config, request } from "/ui/common/api.js";
+import { config, kept, request } from "/ui/common/api.js";
 import { lang, t } from "/ui/common/i18n.js";
 import { el, problemText, ready, start } from "/ui/common/page.js";
 import "./words.js";
@@ -44,6 +44,6 @@ document.addEventListener("jikimi:lang", show);
 if (services && "serviceWorker" in navigator) {
   const other = lang() === "ko" ? "en" : "ko";
   await request(address(services.broadcast, other), { keep: "jikimi-data" }).catch(() => {});
-  await navigator.serviceWorker.ready;
+  await Promise.all([kept(), navigator.serviceWorker.ready]);
   document.documentElement.dataset.offline = "ready";
 }

@@ -1,0 +1,196 @@
+"""The web pages: the first load of the citizens' pages in headless Chromium on loopback.
+
+Intake (which serves them) and broadcast (whose public incidents the district page reads) run as
+real processes; five incidents are public, so the district page shows five cards. Each load is
+in a fresh browser profile (nothing cached, no service worker). Bytes are what crossed the
+network, compressed, headers included (Chromium's encodedDataLength for every request of the
+page, its cross-origin reads of broadcast too); time to interactive is the page's own "ready"
+mark (performance.mark("jikimi:ready"), set once its data is shown and its controls work), from
+the start of navigation. The service worker's precache, which starts after the page is ready,
+is counted apart (its resource timing, from inside the worker).
+
+Debian's chromium must be installed (`make browser`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import statistics
+import time
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from typing import Any
+
+import httpx
+from playwright.async_api import Browser, BrowserContext, async_playwright
+
+from bench.figures import Context, Figure, Goal, percentile
+from bench.services import _SECRET_KEY
+from jikimi.embedded.services import running_service
+from shared.auth import Role, issue_token
+
+__all__ = ["BENCHMARKS"]
+
+LOADS = 7
+# The district page lists every public incident of Seoul until a district is chosen: some to show.
+PUBLIC_INCIDENTS = (
+    ("종로구 인사동 식당 주방에서 불이 났어요", 37.5740, 126.9850),
+    ("마포구 망원동 주택에서 불이 났어요", 37.5560, 126.9010),
+    ("강남구 역삼동 사무실 건물 엘리베이터에 사람이 갇혔어요", 37.5007, 127.0363),
+    ("송파구 잠실동 도로가 물에 잠겼어요 차가 못 지나가요", 37.5133, 127.1000),
+    ("관악구 신림동 공사장 가스 냄새가 심해요", 37.4842, 126.9297),
+)
+PAGES = {"citizen": "/ui/citizen/", "citizen_report": "/ui/citizen/report.html"}
+CHROMIUM_ARGS = [
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-default-apps",
+]
+
+
+@asynccontextmanager
+async def _service(ctx: Context, name: str, env: dict[str, str] | None = None) -> AsyncIterator[str]:
+    started = running_service(name, ctx.database, ctx.nats, secret_key=_SECRET_KEY, env=env)
+    url = await asyncio.to_thread(started.__enter__)
+    try:
+        yield url
+    finally:
+        await asyncio.to_thread(started.__exit__, None, None, None)
+
+
+def _chromium() -> str:
+    path = os.environ.get("JIKIMI_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
+    if not path:
+        msg = "Debian's chromium is not installed: run `make browser` (or `sudo apt-get install chromium`)"
+        raise RuntimeError(msg)
+    return path
+
+
+class _Load:
+    """One page load: every request's encoded bytes (by Chromium's count) and the page's times."""
+
+    def __init__(self) -> None:
+        self.bytes = 0
+        self.requests = 0
+
+    def finished(self, event: dict[str, Any]) -> None:
+        self.bytes += int(event.get("encodedDataLength", 0))
+        self.requests += 1
+
+
+async def _load(context: BrowserContext, url: str) -> tuple[_Load, float, float]:
+    """Load ``url`` in a new tab of ``context``; its bytes, DOMContentLoaded and ready (ms)."""
+    page = await context.new_page()
+    cdp = await context.new_cdp_session(page)
+    load = _Load()
+    cdp.on("Network.loadingFinished", load.finished)
+    await cdp.send("Network.enable")
+    await page.goto(url, wait_until="domcontentloaded")
+    await page.wait_for_selector("html[data-ready]", state="attached")
+    await page.wait_for_load_state("networkidle")
+    times = await page.evaluate(
+        """() => [performance.getEntriesByType("navigation")[0].domContentLoadedEventEnd,
+                 performance.getEntriesByName("jikimi:ready")[0].startTime]"""
+    )
+    await page.close()
+    return load, float(times[0]), float(times[1])
+
+
+def _publish_incidents(intake: str, broadcast: str) -> None:
+    operator = {"Authorization": f"Bearer {issue_token(_SECRET_KEY.encode(), 'bench', Role.OPERATOR, ttl_s=600)}"}
+    with httpx.Client(timeout=10) as client:
+        for text, lat, lon in PUBLIC_INCIDENTS:
+            body = {"text": text, "reporter": f"bench-{lat}", "location": {"lat": lat, "lon": lon}}
+            incident = client.post(f"{intake}/reports", json=body).json()["incident_id"]
+            headline = {"headline": text[:30], "instruction": "현장 주변을 피하고 안내에 따르세요."}
+            client.post(f"{intake}/incidents/{incident}/public", json=headline, headers=operator).raise_for_status()
+        deadline = time.monotonic() + 30
+        while len(client.get(f"{broadcast}/public/incidents").json()) < len(PUBLIC_INCIDENTS):
+            if time.monotonic() > deadline:
+                msg = "broadcast did not list the public incidents within 30 s"
+                raise RuntimeError(msg)
+            time.sleep(0.2)
+
+
+async def _worker_bytes(context: BrowserContext) -> int:
+    """What the service worker fetched to install (its precache), once it is active."""
+    total = 0
+    for worker in context.service_workers:
+        entries = await worker.evaluate(
+            "() => performance.getEntriesByType('resource').reduce((n, e) => n + e.transferSize, 0)"
+        )
+        total += int(entries)
+    return total
+
+
+async def _first_loads(browser: Browser, url: str) -> dict[str, list[float]]:
+    found: dict[str, list[float]] = {"kb": [], "requests": [], "dcl": [], "ready": [], "worker_kb": []}
+    for _ in range(LOADS):
+        context = await browser.new_context(locale="ko-KR", viewport={"width": 390, "height": 844})
+        try:
+            load, dcl, ready = await _load(context, url)
+            found["kb"].append(load.bytes / 1024)
+            found["requests"].append(load.requests)
+            found["dcl"].append(dcl)
+            found["ready"].append(ready)
+            page = await context.new_page()
+            await page.goto(url)
+            await page.evaluate("navigator.serviceWorker.ready.then(() => true)")
+            await page.close()
+            found["worker_kb"].append(await _worker_bytes(context) / 1024)
+        finally:
+            await context.close()
+    return found
+
+
+async def citizen_pages_first_load(ctx: Context) -> Sequence[Figure]:
+    """First loads of the citizens' district page and report form (see the module docstring)."""
+    chromium = _chromium()
+    figures: list[Figure] = []
+    async with (
+        _service(ctx, "broadcast") as broadcast,
+        _service(ctx, "intake", {"JIKIMI_BROADCAST_URL": broadcast}) as intake,
+        async_playwright() as playwright,
+    ):
+        await asyncio.to_thread(_publish_incidents, intake, broadcast)
+        args = [*CHROMIUM_ARGS, *(["--no-sandbox"] if os.geteuid() == 0 else [])]
+        browser = await playwright.chromium.launch(executable_path=chromium, args=args, headless=True)
+        try:
+            for name, path in PAGES.items():
+                found = await _first_loads(browser, intake + path)
+                figures += [
+                    Figure(
+                        name=f"web_{name}_first_load_kb",
+                        value=round(max(found["kb"]), 1),
+                        unit="KB",
+                        goal=Goal(at_most=150),
+                    ),
+                    Figure(name=f"web_{name}_requests", value=max(found["requests"]), unit="requests"),
+                    Figure(
+                        name=f"web_{name}_dom_content_loaded_p50_ms",
+                        value=round(statistics.median(found["dcl"]), 1),
+                        unit="ms",
+                    ),
+                    Figure(
+                        name=f"web_{name}_ready_p50_ms", value=round(statistics.median(found["ready"]), 1), unit="ms"
+                    ),
+                    Figure(
+                        name=f"web_{name}_ready_max_ms",
+                        value=round(percentile(found["ready"], 100), 1),
+                        unit="ms",
+                        goal=Goal(at_most=1000),
+                    ),
+                    Figure(name=f"web_{name}_worker_precache_kb", value=round(max(found["worker_kb"]), 1), unit="KB"),
+                ]
+        finally:
+            await browser.close()
+    return figures
+
+
+BENCHMARKS = (citizen_pages_first_load,)

@@ -8,6 +8,7 @@ import httpx
 from litestar import Litestar, Router
 from litestar.middleware import DefineMiddleware
 
+from services.broadcast.alerts import AlertSender
 from services.broadcast.api.live import DeliveriesController, LiveController, live_socket, live_stream
 from services.broadcast.api.subscriptions import SubscriptionController, SubscriptionDesk
 from services.broadcast.application import BroadcastApplication
@@ -66,12 +67,24 @@ def create_app() -> Litestar:
                 )
                 await sender.run(stop)
 
+        async def send_alerts(stop: asyncio.Event) -> None:
+            async with httpx.AsyncClient(timeout=10.0) as client:
+                alerts = AlertSender(
+                    runtime.application,
+                    view,
+                    adapters_from(channels, client),
+                    privacy,
+                    database_url=runtime.database.url if runtime.database else None,
+                )
+                await alerts.run(stop)
+
         notices = subjects_of(ReporterNoticeQueued)
         runtime.consumers.append(ConsumerSpec("reporter-notices", notices, request_reporter_notice))
         community = subjects_of(MemberInvited, MemberReleased, SeatUnfillable, ReporterJoined)
         runtime.consumers.append(ConsumerSpec("community-requests", community, requests.handle))
         runtime.consumers.append(ConsumerSpec("probes", probe_subjects("broadcast", SERVICES), echo_probe("broadcast")))
         runtime.loops.append(("sender", send_deliveries))
+        runtime.loops.append(("alerts", send_alerts))
         # Unacknowledged in time → the next channel; an expert's answer acknowledges their invitation.
         runtime.loops.append(("escalations", Escalator(runtime.application, view).run))
         answers = subjects_of(InvitationAccepted, InvitationDeclined, InvitationTimedOut, MemberReleased)

@@ -31,12 +31,21 @@ from services.broadcast.channels import (
     Message,
     MessageAdapter,
 )
-from services.broadcast.domain import DELIVERY_TAGS, Delivery, FanOut, RetryPolicy, apply_delivery
+from services.broadcast.domain import (
+    ALERT_TAGS,
+    DELIVERY_TAGS,
+    AlertBatch,
+    Delivery,
+    FanOut,
+    RetryPolicy,
+    apply_delivery,
+)
 from shared.eventlog.application import ServiceApplication
 from shared.eventlog.notify import listening
 from shared.eventlog.view import LogView
 from shared.events import Event, utc_now
 from shared.events.broadcast import (
+    AlertBatchRequested,
     DeliveryAttempted,
     DeliveryDelivered,
     DeliveryFailed,
@@ -81,7 +90,7 @@ def request_reporter_notice(event: Event) -> Sequence[Event]:
 class DeliveryView(LogView):
     """Every delivery by id, folded idempotently from broadcast's log."""
 
-    topics = DELIVERY_TAGS
+    topics = DELIVERY_TAGS | ALERT_TAGS
 
     def __init__(self, recorder: ApplicationRecorder) -> None:
         super().__init__(recorder)
@@ -89,11 +98,19 @@ class DeliveryView(LogView):
         self._by_purpose: dict[tuple[UUID | None, str, str], UUID] = {}
         self._sendable: set[UUID] = set()  # pending and not live: what ``due`` looks through
         self.fan_outs: dict[UUID, FanOut] = {}
+        self.alerts: dict[UUID, AlertBatch] = {}
 
     def apply(self, event: Event) -> None:
         with self.lock:
             if isinstance(event, LiveFannedOut):
                 self.fan_outs[event.originator_id] = FanOut.of(event)
+                return
+            if isinstance(event, AlertBatchRequested):
+                self.alerts.setdefault(event.originator_id, AlertBatch.of(event))
+                return
+            if (batch := self.alerts.get(event.originator_id)) is not None:
+                if event.originator_version == batch.version + 1:
+                    batch.apply(event)
                 return
             if (fan_out := self.fan_outs.get(event.causation_id or event.originator_id)) is not None:
                 fan_out.apply(event)  # reached a member's stream; a member's acknowledgement
@@ -114,7 +131,9 @@ class DeliveryView(LogView):
     def holds(self, notification: Notification) -> bool:
         # The Sender applies its attempts and ends as it records them: reading them back needs no decoding.
         stream = notification.originator_id
-        known = self.deliveries.get(stream) if isinstance(stream, UUID) else None
+        if not isinstance(stream, UUID):
+            return False
+        known = self.deliveries.get(stream) or self.alerts.get(stream)
         return known is not None and known.version >= notification.originator_version
 
     def reset(self) -> None:
@@ -125,6 +144,7 @@ class DeliveryView(LogView):
             self._by_purpose.clear()
             self._sendable.clear()
             self.fan_outs.clear()
+            self.alerts.clear()
 
     def find(self, incident_id: UUID | None, recipient: str, kind: str) -> Delivery | None:
         """The (latest) delivery of ``kind`` to ``recipient`` for an incident."""
@@ -139,6 +159,9 @@ class DeliveryView(LogView):
             for fan_out in self.fan_outs.values():
                 if fan_out.incident_id == incident_id:
                     found.extend(fan_out.deliveries())
+            for batch in self.alerts.values():
+                if batch.incident_id == incident_id:
+                    found.extend(batch.deliveries())
         return sorted(found, key=lambda d: d.requested_at)
 
     def due(self, now: datetime, limit: int) -> list[Delivery]:

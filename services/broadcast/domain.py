@@ -17,6 +17,10 @@ import msgspec
 
 from shared.events import Event
 from shared.events.broadcast import (
+    AlertBatchAttempted,
+    AlertBatchRequested,
+    AlertBatchSent,
+    AlertRecipient,
     DeliveryAcknowledged,
     DeliveryAttempted,
     DeliveryDelivered,
@@ -31,7 +35,7 @@ from shared.events.broadcast import (
 )
 from shared.events.common import ContactRef
 
-__all__ = ["DELIVERY_TAGS", "LIVE", "Delivery", "FanOut", "RetryPolicy", "apply_delivery"]
+__all__ = ["ALERT_TAGS", "DELIVERY_TAGS", "LIVE", "AlertBatch", "Delivery", "FanOut", "RetryPolicy", "apply_delivery"]
 
 LIVE = "live"
 """The channel of deliveries to a member's live stream."""
@@ -234,4 +238,83 @@ class FanOut(msgspec.Struct, kw_only=True):
                 acknowledged_by=self.acknowledged_by.get(member, ""),
             )
             for member in self.members
+        ]
+
+
+ALERT_TAGS = frozenset(e.family() for e in (AlertBatchRequested, AlertBatchAttempted, AlertBatchSent))
+"""The events of an alert batch's stream."""
+
+
+class AlertBatch(msgspec.Struct, kw_only=True):
+    """An alert batch, folded: whom it is for, whom it reached, who is still to reach and when.
+    A batch whose last attempt has no end (the service stopped while sending) is due again."""
+
+    id: UUID
+    version: int
+    incident_id: UUID | None
+    channel: str
+    kind: str
+    texts: dict[str, str]
+    recipients: dict[str, AlertRecipient]
+    requested_at: datetime
+    due_at: datetime
+    attempts: int = 0
+    pending: set[str] = msgspec.field(default_factory=set)
+    delivered_at: dict[str, datetime] = msgspec.field(default_factory=dict)
+    failed: dict[str, str] = msgspec.field(default_factory=dict)
+
+    @classmethod
+    def of(cls, event: AlertBatchRequested) -> AlertBatch:
+        recipients = {r.recipient: r for r in event.recipients}
+        return cls(
+            id=event.originator_id,
+            version=event.originator_version,
+            incident_id=event.incident_id,
+            channel=event.channel,
+            kind=event.kind,
+            texts=event.texts,
+            recipients=recipients,
+            requested_at=event.occurred_at,
+            due_at=event.occurred_at,
+            pending=set(recipients),
+        )
+
+    def apply(self, event: Event) -> None:
+        """Fold the batch's next event (the caller checks it is the next version)."""
+        self.version = event.originator_version
+        if isinstance(event, AlertBatchAttempted):
+            self.attempts = event.attempt
+        elif isinstance(event, AlertBatchSent):
+            for recipient in event.delivered:
+                self.delivered_at[recipient] = event.recorded_at
+            for failure in event.failed:
+                self.failed[failure.recipient] = failure.error
+            self.pending -= {*event.delivered, *(f.recipient for f in event.failed)}
+            self.due_at = event.retry_at or self.due_at
+
+    def deliveries(self) -> list[Delivery]:
+        """Each recipient's delivery, for "who has not been reached?"."""
+        return [
+            Delivery(
+                id=live_delivery_id(self.id, recipient),
+                version=0,
+                recipient=recipient,
+                channel=self.channel,
+                kind=self.kind,
+                text=self.texts.get(to.language, ""),
+                address_sealed="",
+                requested_at=self.requested_at,
+                due_at=self.due_at,
+                incident_id=self.incident_id,
+                language=to.language,
+                attempts=self.attempts,
+                status="delivered"
+                if recipient in self.delivered_at
+                else "failed"
+                if recipient in self.failed
+                else "pending",
+                delivered_at=self.delivered_at.get(recipient),
+                last_error=self.failed.get(recipient, ""),
+            )
+            for recipient, to in self.recipients.items()
         ]

@@ -3,8 +3,8 @@
 ``Subscriptions`` are folded from broadcast's own log (``SubscriptionAdded``/``Removed``). The
 use cases ``subscribe``/``unsubscribe`` decide against that view; ``DistrictGuides.handle`` is
 the consumer handler that turns intake's ``IncidentOpened`` (and national CAP alerts naming
-Seoul districts) into one ``DeliveryRequested`` per subscriber of the district, with an id
-derived from (cause, subscription) so a redelivered event asks for nothing twice.
+Seoul districts) into the alert batches of the district's subscribers (``alerts.py``), with
+ids derived from the cause so a redelivered event asks for nothing twice.
 
 Reporters are not handled here: intake's own answer to a report already carries the guide
 (``services/intake/replies.py``).
@@ -20,10 +20,11 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 import msgspec
 from eventsourcing.persistence import ApplicationRecorder
 
+from services.broadcast.alerts import alert_batches
 from shared import geo, taxonomy
 from shared.eventlog.view import LogView
 from shared.events import Event
-from shared.events.broadcast import DeliveryRequested, SubscriptionAdded, SubscriptionRemoved
+from shared.events.broadcast import AlertBatchRequested, AlertRecipient, SubscriptionAdded, SubscriptionRemoved
 from shared.events.cap import CapInfo
 from shared.events.intake import CapAlertReceived, IncidentOpened
 from shared.guides import UnknownGuideError, get_guide
@@ -265,32 +266,21 @@ class DistrictGuides:
             language: guide_text(event.disaster_type, language, district_code=district, title=event.title)
             for language in LANGUAGES
         }
-        return [self._request(event, s, texts[s.language], event.incident_id) for s in self.view.of_district(district)]
+        return [*self._batches(event, self.view.of_district(district), texts, event.incident_id)]
 
     def _alert(self, event: CapAlertReceived) -> list[Event]:
         if event.status != "Actual" or event.msg_type not in {"Alert", "Update"} or event.scope != "Public":
             return []
-        texts = {language: _cap_text(event, language) for language in LANGUAGES}
+        texts = {language: text for language in LANGUAGES if (text := _cap_text(event, language)) is not None}
         chosen: dict[str, Subscription] = {}  # one message per subscriber, however many districts it names
         for district in sorted(set(event.district_codes)):
             for s in self.view.of_district(district):
                 chosen.setdefault(s.subscriber, s)
-        return [
-            self._request(event, s, text, None) for s in chosen.values() if (text := texts.get(s.language)) is not None
-        ]
+        return [*self._batches(event, [s for s in chosen.values() if s.language in texts], texts, None)]
 
     @staticmethod
-    def _request(cause: Event, s: Subscription, text: str, incident_id: UUID | None) -> DeliveryRequested:
-        return DeliveryRequested(
-            originator_id=uuid5(NAMESPACE_URL, f"jikimi:district-guide:{cause.id}:{s.id}"),
-            originator_version=1,
-            incident_id=incident_id,
-            causation_id=cause.id,
-            correlation_id=cause.correlation_id or cause.id,
-            recipient=s.subscriber,
-            channel=s.channel,
-            kind=KIND,
-            text=text,
-            address_sealed=s.address_sealed,
-            language=s.language,
-        )
+    def _batches(
+        cause: Event, subscriptions: Sequence[Subscription], texts: dict[str, str], incident_id: UUID | None
+    ) -> list[AlertBatchRequested]:
+        recipients = ((s.channel, AlertRecipient(s.subscriber, s.address_sealed, s.language)) for s in subscriptions)
+        return alert_batches(cause, recipients, texts, kind=KIND, incident_id=incident_id)

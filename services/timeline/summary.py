@@ -15,6 +15,9 @@ from zoneinfo import ZoneInfo
 from shared import geo
 from shared.events import Event, family_of
 from shared.events.broadcast import (
+    AlertBatchAttempted,
+    AlertBatchRequested,
+    AlertBatchSent,
     BriefingFactNoted,
     BriefingIssued,
     DeliveryAcknowledged,
@@ -387,6 +390,26 @@ def _delivery_escalated(event: DeliveryEscalated) -> str:
         f"Delivery {_short(event.originator_id)} not acknowledged in time on {event.channel}: "
         f"sent on {event.next_channel} too{_why(event.reason)}"
     )
+
+
+@_summary.register
+def _alert_batch_requested(event: AlertBatchRequested) -> str:
+    languages = ", ".join(sorted(event.texts))
+    return f"{_what(event.kind)} to {len(event.recipients)} subscriber(s) on {event.channel} asked for ({languages})"
+
+
+@_summary.register
+def _alert_batch_attempted(event: AlertBatchAttempted) -> str:
+    return f"Alert batch {_short(event.originator_id)}: attempt {event.attempt} to {len(event.recipients)} recipient(s)"
+
+
+@_summary.register
+def _alert_batch_sent(event: AlertBatchSent) -> str:
+    line = (
+        f"Alert batch {_short(event.originator_id)}, attempt {event.attempt}: {len(event.delivered)} delivered, "
+        f"{len(event.failed)} failed"
+    )
+    return line + (f", {len(event.retry)} to retry" if event.retry else "")
 
 
 @_summary.register

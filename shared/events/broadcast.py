@@ -23,6 +23,11 @@ __all__ = [
     "DeliveryEscalated",
     "DeliveryFailed",
     "DeliveryRequested",
+    "AlertBatchAttempted",
+    "AlertBatchRequested",
+    "AlertBatchSent",
+    "AlertFailure",
+    "AlertRecipient",
     "DeliveryWithdrawn",
     "LiveFannedOut",
     "LiveReached",
@@ -138,6 +143,54 @@ class LiveReached(Event, frozen=True, tag="broadcast.live_reached"):
     """These members' deliveries of the fan-out reached an open stream of theirs (SSE, WebSocket)."""
 
     members: list[str]
+
+
+# An alert to many (an incident opened in a district: its subscribers) goes out in batches of at
+# most 500 recipients, each batch one stream: requested once, then each attempt (the recipients
+# it tries) and how it ended for each of them. A recipient's delivery id within a batch is
+# ``live_delivery_id(batch id, recipient)``, as for a fan-out. Ten thousand recipients are twenty
+# events to record, publish and read, not thirty thousand.
+
+
+class AlertRecipient(msgspec.Struct, frozen=True, gc=False):
+    recipient: str
+    """The subscriber's pseudonym."""
+    address_sealed: str
+    """``channel:address``, sealed."""
+    language: str = "ko"
+
+
+class AlertFailure(msgspec.Struct, frozen=True, gc=False):
+    recipient: str
+    error: str
+
+
+class AlertBatchRequested(Event, frozen=True, tag="broadcast.alert_batch_requested"):
+    """One message, in each recipient's language (``texts`` by language), to these recipients on
+    ``channel``."""
+
+    channel: str
+    kind: str
+    recipients: list[AlertRecipient]
+    texts: dict[str, str]
+
+
+class AlertBatchAttempted(Event, frozen=True, tag="broadcast.alert_batch_attempted"):
+    """Attempt ``attempt`` of the batch, to ``recipients`` (those still to reach)."""
+
+    attempt: int
+    recipients: list[str]
+
+
+class AlertBatchSent(Event, frozen=True, tag="broadcast.alert_batch_sent"):
+    """How attempt ``attempt`` ended for each recipient it tried: the channel took the message
+    (``delivered``), refused it for good (``failed``), or is to be asked again at ``retry_at``."""
+
+    attempt: int
+    delivered: list[str] = msgspec.field(default_factory=list)
+    failed: list[AlertFailure] = msgspec.field(default_factory=list)
+    retry: list[str] = msgspec.field(default_factory=list)
+    retry_at: datetime | None = None
 
 
 # Briefings: situation reports (EDXL-SitRep-like) for an incident's engaged departments. What

@@ -10,8 +10,9 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
+from shared.auth import Role, issue_token
 from shared.settings import DatabaseSettings, NatsSettings
-from tests.integration.services import service_process
+from tests.integration.services import SECRET_KEY, service_process
 from tests.support.gateway import FakeGateway, Received
 
 GATEWAY_SECRET = "gateway-subscriptions"
@@ -65,7 +66,9 @@ def test_a_fire_in_mapo_reaches_mapos_subscribers_in_their_language_and_not_gang
             "reporter": "sub-test-1",
             "location": {"lat": 37.5495, "lon": 126.9139},
         }
-        assert intake.post("/reports", json=report).status_code in {200, 201}
+        answer = intake.post("/reports", json=report)
+        assert answer.status_code in {200, 201}
+        incident_id = answer.json()["incident_id"]
         [korean] = sent_to(gateway, MAPO_KO)
         [english] = sent_to(gateway, MAPO_EN)
         assert "화재" in korean.text or "불" in korean.text
@@ -76,6 +79,21 @@ def test_a_fire_in_mapo_reaches_mapos_subscribers_in_their_language_and_not_gang
         assert korean.request == english.request == refused.request
         assert (korean.status, english.status, refused.status) == ("accepted", "accepted", "rejected")
         assert gateway.requests["single"] == 0
+        # Who was not reached: one line per subscriber, the refused number failed with the reason.
+        operator = {"Authorization": f"Bearer {issue_token(SECRET_KEY.encode(), 'alice', Role.OPERATOR, ttl_s=600)}"}
+        statuses: dict[str, str] = {}
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline and sorted(statuses.values()) != ["delivered", "delivered", "failed"]:
+            listed = httpx.get(
+                f"{broadcast_url}/incidents/{incident_id}/deliveries",
+                params={"kind": "district_guide"},
+                headers=operator,
+                timeout=10,
+            ).json()
+            statuses = {d["member"]: d["status"] for d in listed}
+            time.sleep(0.2)
+        assert sorted(statuses.values()) == ["delivered", "delivered", "failed"]
+        assert all("010" not in member for member in statuses)  # pseudonyms, never numbers
         # Gangnam's subscriber heard nothing of it, and does hear of a fire in Gangnam.
         assert gateway.to(GANGNAM) == []
         report = {

@@ -17,7 +17,7 @@ from services.broadcast.api.subscriptions import SubscriptionController, Subscri
 from services.broadcast.application import BroadcastApplication
 from services.broadcast.subscriptions import KIND, DistrictGuides, Subscriptions
 from shared.events import CODEC
-from shared.events.broadcast import DeliveryRequested
+from shared.events.broadcast import AlertBatchRequested
 from shared.events.cap import CapAlert, CapInfo
 from shared.events.common import GeoPoint, Location
 from shared.events.intake import CapAlertReceived, IncidentOpened
@@ -126,9 +126,14 @@ def test_the_address_is_never_stored_in_the_clear(client: TestClient[Litestar], 
     assert Privacy(KEY).unseal(added.address_sealed) == "sms:010-9876-5432"  # type: ignore[attr-defined]
 
 
-def fan_out(client: TestClient[Litestar], view: Subscriptions, cause: object) -> list[DeliveryRequested]:
+def fan_out(client: TestClient[Litestar], view: Subscriptions, cause: object) -> list[AlertBatchRequested]:
     view.catch_up()
     return list(DistrictGuides(view).handle(cause))  # type: ignore[arg-type]
+
+
+def each(batches: list[AlertBatchRequested]) -> list[tuple[str, str, str]]:
+    """(recipient, language, text) of every recipient of ``batches``."""
+    return [(r.recipient, r.language, b.texts[r.language]) for b in batches for r in b.recipients]
 
 
 def test_a_fire_in_mapo_reaches_each_mapo_subscriber_in_their_language(
@@ -137,14 +142,13 @@ def test_a_fire_in_mapo_reaches_each_mapo_subscriber_in_their_language(
     client.post("/public/subscriptions", json=body(address="010-1111-1111", language="ko"))
     client.post("/public/subscriptions", json=body(address="010-2222-2222", language="en"))
     client.post("/public/subscriptions", json=body(district=GANGNAM, address="010-3333-3333"))
-    requests = fan_out(client, view, opened())
-    assert len(requests) == 2
-    assert {r.kind for r in requests} == {KIND}
-    by_language = {r.language: r.text for r in requests}
+    batches = fan_out(client, view, opened())
+    assert [(b.channel, b.kind, len(b.recipients)) for b in batches] == [("sms", KIND, 2)]
+    by_language = {language: text for _, language, text in each(batches)}
     fire = get_guide("fire")
     assert fire.ko.short in by_language["ko"] and "마포구" in by_language["ko"]
     assert fire.en.short in by_language["en"] and "Mapo-gu" in by_language["en"]
-    assert all("010" not in r.recipient and "010" not in r.text for r in requests)
+    assert all("010" not in recipient and "010" not in text for recipient, _, text in each(batches))
 
 
 def test_redelivered_incident_asks_for_the_same_deliveries(client: TestClient[Litestar], view: Subscriptions) -> None:
@@ -159,7 +163,7 @@ def test_an_incident_known_only_by_its_point_reaches_its_district(
     client: TestClient[Litestar], view: Subscriptions
 ) -> None:
     client.post("/public/subscriptions", json=body())
-    assert len(fan_out(client, view, opened(district=None, point=GeoPoint(37.5594, 126.9081)))) == 1
+    assert len(each(fan_out(client, view, opened(district=None, point=GeoPoint(37.5594, 126.9081))))) == 1
 
 
 def alert(status: str = "Actual", districts: tuple[str, ...] = (MAPO, GANGNAM)) -> CapAlertReceived:
@@ -188,6 +192,6 @@ def test_a_national_alert_reaches_each_subscriber_once_in_their_language(
 ) -> None:
     client.post("/public/subscriptions", json=body(language="en"))
     client.post("/public/subscriptions", json=body(district=GANGNAM, language="en"))  # the same phone, two districts
-    [request] = fan_out(client, view, alert())
-    assert request.text == "Heavy rain\nGo"
+    [(_, _, text)] = each(fan_out(client, view, alert()))
+    assert text == "Heavy rain\nGo"
     assert fan_out(client, view, alert(status="Exercise")) == []

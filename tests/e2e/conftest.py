@@ -35,11 +35,18 @@ CHROMIUM_ARGS = [
 YEOKSAM_STATION = {"latitude": 37.5007, "longitude": 127.0363, "accuracy": 12}
 
 
+NO_CHROMIUM = "Debian's chromium is not installed: run `make browser` (or `sudo apt-get install chromium`)"
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    # Skipped before any server starts when there is no browser (but never in CI: see launch_chromium).
+    missing = chromium_path() is None and os.environ.get("CI") != "true"
     for item in items:
         if E2E in item.path.parents:
             item.add_marker(pytest.mark.e2e)
             item.add_marker(pytest.mark.integration)
+            if missing:
+                item.add_marker(pytest.mark.skip(reason=NO_CHROMIUM))
 
 
 def chromium_path() -> str | None:
@@ -54,10 +61,9 @@ def launch_chromium(playwright: Playwright) -> Browser:
     """Headless Chromium from the system, or a skip (a failure in CI) saying how to install it."""
     path = chromium_path()
     if path is None:
-        reason = "Debian's chromium is not installed: run `make browser` (or `sudo apt-get install chromium`)"
         if os.environ.get("CI") == "true":
-            pytest.fail(f"{reason}; CI must run the browser tests")
-        pytest.skip(reason)
+            pytest.fail(f"{NO_CHROMIUM}; CI must run the browser tests")
+        pytest.skip(NO_CHROMIUM)
     args = [*CHROMIUM_ARGS, *(["--no-sandbox"] if os.geteuid() == 0 else [])]
     return playwright.chromium.launch(executable_path=path, args=args, headless=True)
 

@@ -37,4 +37,4 @@ if ! { "${sudo[@]}" "${update[@]}" && "${sudo[@]}" "${install[@]}" >/dev/null; }
     [[ "${CI:-}" == "true" ]] && exit 1
     exit 0
 fi
-echo "make browser: $(chromium --version) installed in $((SECONDS - start)) s" >&2
+echo "make browser: chromium $(dpkg-query -W -f='${Version}' chromium) installed in $((SECONDS - start)) s" >&2

@@ -1,8 +1,10 @@
 """The Atom feed of active alerts: one entry per alert, each carrying its CAP document inline
 (``<content type="application/cap+xml">``) and linking to it (``/public/alerts/{id}.cap``).
 
-Active means: the city's alert about an open public incident, and each national alert the view
-finds relayable and not expired, updated or cancelled (``PublicView.active_alerts``). A closed
+Active means: the city's alert about an open public incident, each national alert the view
+finds relayable and not expired, updated or cancelled (``PublicView.active_alerts``), and each
+disaster text message sent to Seoul that has not expired (``PublicView.active_disaster_messages``,
+written as CAP by ``disaster_messages``). A closed
 incident's entry leaves the feed; its ``.cap`` address then answers the ``Cancel`` message.
 A document the schema refuses is left out and logged, never served broken.
 """
@@ -19,8 +21,10 @@ import structlog
 from lxml import etree
 
 from services.broadcast.public.cap import CAP_12, SENDER, city_alert, relayed_alert, schema_problems, xml_text
+from services.broadcast.public.disaster_messages import disaster_message_alert
 from services.broadcast.public.mapping import cap_time
 from services.broadcast.public.view import PublicView
+from shared.events.cap import CapAlert
 
 __all__ = ["ATOM", "FeedEntry", "alert_document", "build_feed", "entries"]
 
@@ -46,31 +50,39 @@ class FeedEntry:
 
 def alert_document(view: PublicView, alert_id: UUID, *, base_url: str = "") -> etree._Element | None:
     """The CAP document behind ``/public/alerts/{id}.cap``: a public incident's latest message
-    (its Cancel once closed) or a relayable national alert, even one no longer active."""
+    (its Cancel once closed), a relayable national alert or a disaster text message sent to Seoul,
+    even one no longer active."""
     incident = view.incidents.get(alert_id)
     if incident is not None and incident.latest is not None:
         return _checked(alert_id, city_alert(incident, base_url=base_url))
     received = view.alerts.get(alert_id)
     if received is not None and received.alert is not None and received.scope == "Public":
         return _checked(alert_id, relayed_alert(received.alert))
+    message = view.disaster_messages.get(alert_id)
+    if message is not None:
+        return _checked(alert_id, relayed_alert(disaster_message_alert(message)))
     return None
 
 
 def entries(view: PublicView, now: datetime, *, base_url: str = "") -> Iterator[FeedEntry]:
-    """The feed's entries, newest change first: city alerts, then national ones."""
+    """The feed's entries: city alerts, then national ones (CAP alerts and disaster text
+    messages together), each newest change first."""
     for incident in view.public_incidents():
         latest = incident.latest
         assert latest is not None  # public incidents have issued at least their Alert
         element = _checked(incident.id, city_alert(incident, base_url=base_url))
         if element is not None:
             yield FeedEntry(incident.id, latest.sent, incident.headline or incident.title, _category(element), element)
+    national: list[tuple[UUID, CapAlert]] = []
     for received in view.active_alerts(now):
-        assert received.alert is not None
-        element = _checked(received.originator_id, relayed_alert(received.alert))
+        assert received.alert is not None  # relayable alerts have theirs
+        national.append((received.originator_id, received.alert))
+    national += [(m.originator_id, disaster_message_alert(m)) for m in view.active_disaster_messages(now)]
+    for alert_id, alert in sorted(national, key=lambda pair: pair[1].sent, reverse=True):
+        element = _checked(alert_id, relayed_alert(alert))
         if element is not None:
-            info = received.alert.infos[0]
-            title = info.headline or info.event
-            yield FeedEntry(received.originator_id, received.sent, title, _category(element), element)
+            info = alert.infos[0]
+            yield FeedEntry(alert_id, alert.sent, info.headline or info.event, _category(element), element)
 
 
 def build_feed(view: PublicView, now: datetime, *, base_url: str = "") -> bytes:

@@ -117,4 +117,5 @@ class PublicFollower:
                 sequence=self.view.sequence,
                 incidents=len(self.view.incidents),
                 alerts=len(self.view.alerts),
+                disaster_messages=len(self.view.disaster_messages),
             )

@@ -10,7 +10,7 @@ from datetime import datetime, timedelta, timezone
 
 from shared import taxonomy
 
-__all__ = ["KST", "cap_category", "cap_severity", "cap_time"]
+__all__ = ["KST", "cap_category", "cap_category_ko", "cap_severity", "cap_time"]
 
 KST = timezone(timedelta(hours=9), "KST")
 
@@ -82,6 +82,10 @@ _CATEGORY: dict[str, str] = {
     "emergency_supplies": "Other",
 }
 
+# Disaster types of Korean disaster text messages (their DST_SE_NM) that the taxonomy does not name.
+_CATEGORY_KO_ONLY: dict[str, str] = {"교통통제": "Transport"}
+_SLUG_BY_KO: dict[str, str] = {kind.ko: kind.slug for kind in taxonomy.DISASTER_TYPES.values()}
+
 _SEVERITY = {
     taxonomy.Severity.MINOR: "Minor",
     taxonomy.Severity.MODERATE: "Moderate",
@@ -93,6 +97,15 @@ _SEVERITY = {
 def cap_category(disaster_type: str) -> str:
     """The CAP category of a disaster type slug (``Other`` for one the table does not know)."""
     return _CATEGORY.get(disaster_type, "Other")
+
+
+def cap_category_ko(disaster_type_ko: str) -> str:
+    """The CAP category of a disaster type named in Korean, as a disaster text message names it
+    (``호우``, ``교통통제``); ``Other`` for a name neither the taxonomy nor the table knows (``기타``)."""
+    name = disaster_type_ko.strip()
+    if name in _CATEGORY_KO_ONLY:
+        return _CATEGORY_KO_ONLY[name]
+    return cap_category(_SLUG_BY_KO.get(name, ""))
 
 
 def cap_severity(severity: str) -> str:

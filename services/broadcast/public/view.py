@@ -1,5 +1,5 @@
-"""What the public may see, folded from intake's events: incidents an operator made public, and
-the national CAP alerts intake received.
+"""What the public may see, folded from intake's events: incidents an operator made public, the
+national CAP alerts intake received, and the Korean disaster text messages (재난문자) sent to Seoul.
 
 The view is a pure fold (no I/O, no clock): ``apply`` takes one event and the stream sequence
 it came at; queries that depend on time take ``now``. Applying is idempotent per aggregate (an
@@ -8,7 +8,8 @@ a stretch of the stream twice changes nothing. How it is kept complete across re
 :mod:`services.broadcast.public.follow`.
 
 Only what the public may see is kept: no reporter, no operator, no point (a reporter's GPS can
-be an incident's point), no situation text of an incident that is not public.
+be an incident's point), no situation text of an incident that is not public, no disaster text
+message that names no Seoul district (:mod:`services.broadcast.public.disaster_messages` says why).
 """
 
 from __future__ import annotations
@@ -19,9 +20,11 @@ from uuid import UUID
 
 import msgspec
 
+from services.broadcast.public.disaster_messages import expires_at, is_for_seoul
 from shared.events import Event
 from shared.events.intake import (
     CapAlertReceived,
+    DisasterMessageReceived,
     IncidentClosed,
     IncidentEscalated,
     IncidentMadePublic,
@@ -40,6 +43,7 @@ PUBLIC_EVENTS: tuple[type[Event], ...] = (
     IncidentMadePublic,
     IncidentClosed,
     CapAlertReceived,
+    DisasterMessageReceived,
 )
 """The intake events the view folds; the follower reads only their subjects."""
 
@@ -85,13 +89,17 @@ class PublicIncident(msgspec.Struct, frozen=True):
 
 
 class PublicView:
-    """Public incidents and national alerts by id, and how far into the stream it has read."""
+    """Public incidents, national alerts and Seoul's disaster text messages by id, and how far
+    into the stream it has read."""
 
     def __init__(self) -> None:
         self.incidents: dict[UUID, PublicIncident] = {}
         self.alerts: dict[UUID, CapAlertReceived] = {}
         self.superseded: set[UUID] = set()
         """Alerts named in another alert's ``references``: updated or cancelled by it."""
+        self.disaster_messages: dict[UUID, DisasterMessageReceived] = {}
+        """Disaster text messages sent to Seoul, by stream id; the first one of each serial number."""
+        self._serials: set[int] = set()
         self.sequence = 0
         """The stream sequence of the last message read (0: none yet)."""
         self.caught_up = asyncio.Event()
@@ -104,6 +112,12 @@ class PublicView:
             if event.originator_id not in self.alerts:
                 self.alerts[event.originator_id] = event
                 self.superseded.update(event.references)
+            return
+        if isinstance(event, DisasterMessageReceived):
+            # Intake records a serial number once; a second stream of one would still be the same message.
+            if is_for_seoul(event) and event.serial not in self._serials:
+                self._serials.add(event.serial)
+                self.disaster_messages[event.originator_id] = event
             return
         incident = self.incidents.get(event.originator_id)
         if isinstance(event, IncidentOpened):
@@ -137,6 +151,11 @@ class PublicView:
         another alert, newest first."""
         found = [a for a in self.alerts.values() if is_relayable(a) and a.originator_id not in self.superseded]
         return sorted((a for a in found if not _expired(a, now)), key=lambda a: a.sent, reverse=True)
+
+    def active_disaster_messages(self, now: datetime) -> list[DisasterMessageReceived]:
+        """Disaster text messages sent to Seoul that have not yet expired, newest first."""
+        found = [m for m in self.disaster_messages.values() if expires_at(m) > now]
+        return sorted(found, key=lambda m: m.created_at, reverse=True)
 
 
 def is_relayable(alert: CapAlertReceived) -> bool:

@@ -17,17 +17,17 @@ from shared.events.common import ContactRef
 from shared.events.community import EngagedDepartment
 
 __all__ = [
+    "AlertBatchAttempted",
+    "AlertBatchRequested",
+    "AlertBatchSent",
+    "AlertFailure",
+    "AlertRecipient",
     "DeliveryAcknowledged",
     "DeliveryAttempted",
     "DeliveryDelivered",
     "DeliveryEscalated",
     "DeliveryFailed",
     "DeliveryRequested",
-    "AlertBatchAttempted",
-    "AlertBatchRequested",
-    "AlertBatchSent",
-    "AlertFailure",
-    "AlertRecipient",
     "DeliveryWithdrawn",
     "LiveFannedOut",
     "LiveReached",

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -38,6 +39,9 @@ from shared.events import CODEC, Event, UnknownEventError
 __all__ = ["ConsumerStats", "Handler", "StreamConsumer"]
 
 log = structlog.get_logger()
+
+_CONFLICT_ATTEMPTS = 6
+"""Tries of an event whose write keeps meeting another writer's, before it is parked."""
 
 Handler = Callable[[Event], Sequence[Event]]
 """Given one upstream event, the new events to record (may be empty). Runs in a worker thread;
@@ -179,7 +183,14 @@ class StreamConsumer:
     def _commit(self, items: Sequence[_Item]) -> None:
         """Handle ``items`` in order and commit what they caused. With a ``state`` (a view of
         the service's log the handler reads), each handler sees what the ones before it in the
-        batch decided; if the commit fails, the state is rebuilt from the log."""
+        batch decided; if the commit fails, the state is rebuilt from the log. The state's lock is
+        held from reading to committing, as the service's writer holds it: two deciders sharing a
+        view never decide on each other's uncommitted events."""
+        lock = getattr(self._state, "lock", None)
+        with lock if lock is not None else contextlib.nullcontext():
+            self._commit_locked(items)
+
+    def _commit_locked(self, items: Sequence[_Item]) -> None:
         if self._state is not None:
             self._state.catch_up()
         new_events: list[Event] = []
@@ -200,7 +211,9 @@ class StreamConsumer:
             raise
 
     async def _process_one(self, item: _Item) -> None:
-        for _ in range(3):  # a conflict with another writer is retried on fresh state
+        for attempt in range(_CONFLICT_ATTEMPTS):  # a conflict with another writer is retried on fresh state
+            if attempt:
+                await asyncio.sleep(random.uniform(0.01, 0.05) * attempt)  # noqa: S311 -- spacing, not secrecy
             try:
                 await asyncio.to_thread(self._commit, [item])
             except IntegrityError as e:

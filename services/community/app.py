@@ -27,7 +27,6 @@ from services.community.registry import (
     sealed_departments,
 )
 from services.community.room_stream import RoomWatch
-from services.community.view import CommunityView
 from shared.events import subjects_of
 from shared.events.broadcast import DeliveryDelivered, DeliveryFailed
 from shared.events.intake import (
@@ -66,7 +65,8 @@ def create_app() -> Litestar:
 
     def runtime() -> ServiceRuntime:
         runtime = ServiceRuntime.from_env(CommunityApplication)
-        view = CommunityView(runtime.application.recorder)
+        service = CommunityService(runtime.application, privacy)
+        view = service.view  # one view, one lock: the writer and the consumers decide in turn
         reactions = Reactions(view, sealed_departments(departments, privacy.seal_address), policy)
         incidents = subjects_of(*INCIDENT_EVENTS)
         runtime.consumers.append(ConsumerSpec("incidents", incidents, reactions.handle, state=view))
@@ -76,8 +76,6 @@ def create_app() -> Litestar:
 
         async def catch_up() -> None:
             await asyncio.to_thread(view.catch_up)
-
-        service = CommunityService(runtime.application, privacy)
 
         async def seed() -> None:
             await service.seed(experts, source="experts.json")

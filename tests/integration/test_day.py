@@ -109,7 +109,6 @@ def test_each_planned_incident_is_one_incident_of_its_type_in_its_district_with_
     assert escalated == summary.operations["escalate"] >= 1
 
 
-@pytest.mark.xfail(reason="community: answer writer and consumers clash (see write_conflicts)", strict=False)
 def test_no_expert_meets_an_internal_error_and_no_consumer_gives_up_a_message(played: tuple[Plan, Summary]) -> None:
     _, summary = played
     assert write_conflicts(summary) == []

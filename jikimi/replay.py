@@ -43,10 +43,11 @@ class Bar:
             self._service, self._started = service, time.perf_counter()
         share = min(read / total, 1.0) if total else 1.0
         filled = round(share * self._width)
-        rate = read / max(time.perf_counter() - self._started, 1e-9)
+        elapsed = time.perf_counter() - self._started
+        rate = f"  {read / elapsed:,.0f}/s" if elapsed > 0.05 else ""  # a log filed elsewhere comes at once
         self._out.write(
             f"\r{service:<10} [{'#' * filled}{'-' * (self._width - filled)}] {share:4.0%}"
-            f"  {read:,} / {total:,} events  {rate:,.0f}/s"
+            f"  {read:,} / {max(total, read):,} events{rate}"
         )
         self._out.flush()
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 
 from litestar import Litestar
 
@@ -12,6 +13,7 @@ from services.community.api import (
     InvitationLinkController,
     RoomController,
     RoomLinkController,
+    SeatLinkController,
     room_socket,
 )
 from services.community.application import CommunityApplication, CommunityService
@@ -44,7 +46,10 @@ from shared.services import SERVICES
 from shared.settings import ServiceSettings
 from shared.web import create_service_app, from_state
 
-__all__ = ["create_app"]
+__all__ = ["WEB", "create_app"]
+
+WEB = Path(__file__).parent / "web"
+"""Community's pages: the experts' (``/ui/expert/``), since community owns invitations and rooms."""
 
 INCIDENT_EVENTS = (
     IncidentOpened,
@@ -101,6 +106,7 @@ def create_app() -> Litestar:
             InvitationLinkController,
             RoomController,
             RoomLinkController,
+            SeatLinkController,
             ExpertController,
             room_socket,
         ],
@@ -113,4 +119,5 @@ def create_app() -> Litestar:
         },
         description="Each incident's emergency community: experts, reporters, departments.",
         dependencies={"community": from_state("community")},
+        pages=WEB,
     )

@@ -5,6 +5,7 @@ from services.community.api.communities import CommunityController, CommunityOut
 from services.community.api.experts import ExpertController
 from services.community.api.room_socket import room_socket
 from services.community.api.rooms import RoomController, RoomLinkController
+from services.community.api.seat_link import SeatLinkController
 
 __all__ = [
     "CommunityController",
@@ -13,5 +14,6 @@ __all__ = [
     "InvitationLinkController",
     "RoomController",
     "RoomLinkController",
+    "SeatLinkController",
     "room_socket",
 ]

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Annotated, Any
 from uuid import UUID
 
 import msgspec
-from litestar import Controller, Request, get, post
+from litestar import Controller, MediaType, Request, get, post
 from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
-from litestar.status_codes import HTTP_200_OK
+from litestar.response import Redirect
+from litestar.status_codes import HTTP_200_OK, HTTP_303_SEE_OTHER
 
 from services.community.application import CommunityService
 from services.community.invitations import CommunityNotFoundError
@@ -17,9 +19,13 @@ from services.community.view import Community
 from shared.auth import Claims, Role
 from shared.events import utc_now
 from shared.links import InvalidTokenError, invitation_token, read_invitation_token
+from shared.taxonomy import DISASTER_TYPES
 from shared.webauth import requires
 
-__all__ = ["CommunityController", "CommunityOut", "InvitationLinkController"]
+__all__ = ["CommunityController", "CommunityOut", "InvitationLinkController", "MemberOut"]
+
+_TOKEN = re.compile(r"[A-Za-z0-9_-]{1,2000}\.[A-Za-z0-9_-]{1,200}")
+"""A token's characters (base64url payload and signature): only such goes into a redirect."""
 
 
 class SeatOut(msgspec.Struct, frozen=True):
@@ -146,6 +152,12 @@ class InvitationOut(msgspec.Struct, frozen=True):
     seat_field: str
     status: str
     expires_at: datetime
+    type_ko: str = ""
+    type_en: str = ""
+    district_code: str | None = None
+    members: list[MemberOut] = msgspec.field(default_factory=list)
+    """Who else is invited or seated, and how each seat stands (what the room shows them too)."""
+    reporters: int = 0
 
 
 def _read(request: Request[Any, Any, Any], token: str) -> tuple[UUID, str]:
@@ -161,15 +173,27 @@ class InvitationLinkController(Controller):
     path = "/invitations"
     tags = ["invitations"]
 
-    @get("/{token:str}", operation_id="openInvitation", summary="The invitation behind a link")
+    @get(
+        "/{token:str}",
+        operation_id="openInvitation",
+        summary="The invitation behind a link (a browser asking for HTML is sent to the expert's page)",
+    )
     async def open_invitation(
         self, request: Request[Any, Any, Any], token: str, community: CommunityService
-    ) -> InvitationOut:
+    ) -> InvitationOut | Redirect:
+        wants_page = request.accept.best_match([MediaType.JSON, MediaType.HTML]) == MediaType.HTML
+        if wants_page and _TOKEN.fullmatch(token):
+            # The phone opened the link: the page reads the token from the fragment, which no
+            # server, log or Referer ever sees again (the page says so if the link has lapsed).
+            headers = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
+            return Redirect(f"/ui/expert/#t={token}", status_code=HTTP_303_SEE_OTHER, headers=headers)
         incident_id, expert_id = _read(request, token)
         found = await _community(community, incident_id)
         invitation = found.invitations.get(expert_id)
         if invitation is None:
             raise CommunityNotFoundError("no such invitation")
+        kind = DISASTER_TYPES.get(found.disaster_type)
+        others = [MemberOut(i.expert_id, i.seat_field, i.status, i.expires_at) for i in found.invitations.values()]
         return InvitationOut(
             incident_id,
             expert_id,
@@ -178,6 +202,11 @@ class InvitationLinkController(Controller):
             invitation.seat_field,
             invitation.status,
             invitation.expires_at,
+            kind.ko if kind else "",
+            kind.en if kind else "",
+            found.district_code,
+            [m for m in others if m.expert_id != expert_id and m.status in {"invited", "accepted"}],
+            len(found.reporters),
         )
 
     @post("/{token:str}/accept", operation_id="acceptByLink", status_code=HTTP_200_OK)

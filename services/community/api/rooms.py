@@ -33,7 +33,7 @@ from shared.events.community import MessagePosted
 from shared.links import InvalidTokenError, read_room_token
 from shared.webauth import requires
 
-__all__ = ["MessageIn", "MessageOut", "RoomController", "RoomLinkController", "post_to_room"]
+__all__ = ["MessageIn", "MessageOut", "RoomController", "RoomLinkController", "post_to_room", "sse_of"]
 
 After = Annotated[int, Parameter(ge=0, description="only messages after this number")]
 LastEventId = Annotated[int | None, Parameter(header="Last-Event-ID", ge=0, required=False)]
@@ -130,7 +130,7 @@ async def _sse(
             yield ServerSentEventMessage(data=None, comment="ping")
 
 
-def _stream(
+def sse_of(
     watch: RoomWatch,
     incident_id: UUID,
     role: str,
@@ -139,6 +139,7 @@ def _stream(
     show: Callable[[Community], msgspec.Struct],
     after: int,
 ) -> ServerSentEvent:
+    """The room live as ``role:subject`` sees it, the community shown by ``show``."""
     updates = watch.follow(incident_id, role, subject, after=after)
     # no-cache, and no buffering by a proxy in front (nginx), or the stream arrives in lumps.
     headers = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
@@ -174,7 +175,7 @@ class RoomController(Controller):
     ) -> ServerSentEvent:
         await _admitted(community, incident_id, claims.role.value, claims.sub)
         start = last_event_id if last_event_id is not None else after
-        return _stream(
+        return sse_of(
             request.app.state.rooms, incident_id, claims.role.value, claims.sub, show=CommunityOut.of, after=start
         )
 
@@ -227,6 +228,4 @@ class RoomLinkController(Controller):
         incident_id, reporter = _read(request, token)
         await _admitted(community, incident_id, Role.CITIZEN, reporter)
         start = last_event_id if last_event_id is not None else after
-        return _stream(
-            request.app.state.rooms, incident_id, Role.CITIZEN, reporter, show=RoomSummaryOut.of, after=start
-        )
+        return sse_of(request.app.state.rooms, incident_id, Role.CITIZEN, reporter, show=RoomSummaryOut.of, after=start)

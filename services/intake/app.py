@@ -8,6 +8,7 @@ from litestar import Litestar
 from litestar.di import Provide
 
 from services.intake.api.alerts import AlertController
+from services.intake.api.board import live_board
 from services.intake.api.channels import ChannelController, ReportController
 from services.intake.api.incidents import IncidentController
 from services.intake.application import IntakeApplication, IntakeService
@@ -24,7 +25,8 @@ from shared.web import create_service_app, from_state
 __all__ = ["create_app"]
 
 WEB = Path(__file__).parent / "web"
-"""Intake's pages: the citizens' (``/ui/citizen/``), since intake owns their reports."""
+"""Intake's pages: the citizens' (``/ui/citizen/``), since intake owns their reports, and the
+operators' live board (``/ui/operator/``), since it owns incidents."""
 
 
 def create_app() -> Litestar:
@@ -46,7 +48,7 @@ def create_app() -> Litestar:
     return create_service_app(
         "intake",
         runtime,
-        [ChannelController, ReportController, IncidentController, AlertController],
+        [ChannelController, ReportController, IncidentController, live_board, AlertController],
         domain_errors={NotFoundError: 404, IncidentClosedError: 409, InvalidChangeError: 422},
         description="Citizens' reports from chat channels, incidents from reception to closure, national alerts.",
         dependencies={

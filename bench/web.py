@@ -1,7 +1,10 @@
-"""The web pages: the first load of the citizens' pages in headless Chromium on loopback.
+"""The web pages: the first load of the citizens' and the expert's pages in headless Chromium on loopback.
 
-Intake (which serves them) and broadcast (whose public incidents the district page reads) run as
-real processes; five incidents are public, so the district page shows five cards. Each load is
+Intake (which serves the citizens') and broadcast (whose public incidents the district page reads)
+run as real processes; five incidents are public, so the district page shows five cards. The
+expert's page is served by community (intake beside it, for the incident): it is loaded as an
+expert opens it, from their invitation link (a redirect to the page), and is ready once the
+incident and the answer buttons are shown. Each load is
 in a fresh browser profile (nothing cached, no service worker). Bytes are what crossed the
 network, compressed, headers included (Chromium's encodedDataLength for every request of the
 page, its cross-origin reads of broadcast too); time to interactive is the page's own "ready"
@@ -42,7 +45,15 @@ PUBLIC_INCIDENTS = (
     ("송파구 잠실동 도로가 물에 잠겼어요 차가 못 지나가요", 37.5133, 127.1000),
     ("관악구 신림동 공사장 가스 냄새가 심해요", 37.4842, 126.9297),
 )
-PAGES = {"citizen": "/ui/citizen/", "citizen_report": "/ui/citizen/report.html"}
+PLACE = {"lat": 37.4919, "lon": 127.0076}  # the expert's incident: Seocho-dong
+PAGES = {
+    "citizen": ("intake", "/ui/citizen/"),
+    "citizen_report": ("intake", "/ui/citizen/report.html"),
+    "expert": ("community", "/invitations/{token}"),  # an open invitation's link
+}
+"""Each page: the service that serves it and the address a person opens."""
+WORKERS = {"citizen", "citizen_report"}
+"""The pages with a service worker (its precache is counted apart)."""
 CHROMIUM_ARGS = [
     "--disable-gpu",
     "--disable-quic",
@@ -129,7 +140,25 @@ async def _worker_bytes(context: BrowserContext) -> int:
     return total
 
 
-async def _first_loads(browser: Browser, url: str) -> dict[str, list[float]]:
+def _invitation_link(intake: str, community: str) -> str:
+    """The token of an open invitation: a citizen's fire report, its community assembled."""
+    operator = {"Authorization": f"Bearer {issue_token(_SECRET_KEY.encode(), 'bench', Role.OPERATOR, ttl_s=600)}"}
+    body = {"text": "서초구 서초동 아파트 5층에서 불이 났어요", "reporter": "bench-expert", "location": PLACE}
+    with httpx.Client(timeout=10, headers=operator) as client:
+        incident = client.post(f"{intake}/reports", json=body).json()["incident_id"]
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            answer = client.get(f"{community}/communities/{incident}")
+            invited = [m["expert_id"] for m in answer.json()["members"]] if answer.status_code == 200 else []
+            if invited:
+                link = client.get(f"{community}/communities/{incident}/invitations/{invited[0]}/link")
+                return str(link.raise_for_status().json()["path"]).removeprefix("/invitations/")
+            time.sleep(0.2)
+    msg = "community invited nobody within 30 s"
+    raise RuntimeError(msg)
+
+
+async def _first_loads(browser: Browser, url: str, *, worker: bool = True) -> dict[str, list[float]]:
     found: dict[str, list[float]] = {"kb": [], "requests": [], "dcl": [], "ready": [], "worker_kb": []}
     for _ in range(LOADS):
         context = await browser.new_context(locale="ko-KR", viewport={"width": 390, "height": 844})
@@ -139,6 +168,8 @@ async def _first_loads(browser: Browser, url: str) -> dict[str, list[float]]:
             found["requests"].append(load.requests)
             found["dcl"].append(dcl)
             found["ready"].append(ready)
+            if not worker:
+                continue
             page = await context.new_page()
             await page.goto(url)
             await page.evaluate("navigator.serviceWorker.ready.then(() => true)")
@@ -149,48 +180,69 @@ async def _first_loads(browser: Browser, url: str) -> dict[str, list[float]]:
     return found
 
 
+def _figures(name: str, found: dict[str, list[float]]) -> list[Figure]:
+    figures = [
+        Figure(name=f"web_{name}_first_load_kb", value=round(max(found["kb"]), 1), unit="KB", goal=Goal(at_most=150)),
+        Figure(name=f"web_{name}_requests", value=max(found["requests"]), unit="requests"),
+        Figure(
+            name=f"web_{name}_dom_content_loaded_p50_ms", value=round(statistics.median(found["dcl"]), 1), unit="ms"
+        ),
+        Figure(name=f"web_{name}_ready_p50_ms", value=round(statistics.median(found["ready"]), 1), unit="ms"),
+        Figure(
+            name=f"web_{name}_ready_max_ms",
+            value=round(percentile(found["ready"], 100), 1),
+            unit="ms",
+            goal=Goal(at_most=1000),
+        ),
+    ]
+    if found["worker_kb"]:
+        figures.append(
+            Figure(name=f"web_{name}_worker_precache_kb", value=round(max(found["worker_kb"]), 1), unit="KB")
+        )
+    return figures
+
+
+@asynccontextmanager
+async def _browser() -> AsyncIterator[Browser]:
+    chromium = _chromium()
+    async with async_playwright() as playwright:
+        args = [*CHROMIUM_ARGS, *(["--no-sandbox"] if os.geteuid() == 0 else [])]
+        browser = await playwright.chromium.launch(executable_path=chromium, args=args, headless=True)
+        try:
+            yield browser
+        finally:
+            await browser.close()
+
+
 async def citizen_pages_first_load(ctx: Context) -> Sequence[Figure]:
     """First loads of the citizens' district page and report form (see the module docstring)."""
-    chromium = _chromium()
     figures: list[Figure] = []
     async with (
         _service(ctx, "broadcast") as broadcast,
         _service(ctx, "intake", {"JIKIMI_BROADCAST_URL": broadcast}) as intake,
-        async_playwright() as playwright,
+        _browser() as browser,
     ):
         await asyncio.to_thread(_publish_incidents, intake, broadcast)
-        args = [*CHROMIUM_ARGS, *(["--no-sandbox"] if os.geteuid() == 0 else [])]
-        browser = await playwright.chromium.launch(executable_path=chromium, args=args, headless=True)
-        try:
-            for name, path in PAGES.items():
-                found = await _first_loads(browser, intake + path)
-                figures += [
-                    Figure(
-                        name=f"web_{name}_first_load_kb",
-                        value=round(max(found["kb"]), 1),
-                        unit="KB",
-                        goal=Goal(at_most=150),
-                    ),
-                    Figure(name=f"web_{name}_requests", value=max(found["requests"]), unit="requests"),
-                    Figure(
-                        name=f"web_{name}_dom_content_loaded_p50_ms",
-                        value=round(statistics.median(found["dcl"]), 1),
-                        unit="ms",
-                    ),
-                    Figure(
-                        name=f"web_{name}_ready_p50_ms", value=round(statistics.median(found["ready"]), 1), unit="ms"
-                    ),
-                    Figure(
-                        name=f"web_{name}_ready_max_ms",
-                        value=round(percentile(found["ready"], 100), 1),
-                        unit="ms",
-                        goal=Goal(at_most=1000),
-                    ),
-                    Figure(name=f"web_{name}_worker_precache_kb", value=round(max(found["worker_kb"]), 1), unit="KB"),
-                ]
-        finally:
-            await browser.close()
+        for name, (service, path) in PAGES.items():
+            if service == "intake":
+                figures += _figures(name, await _first_loads(browser, intake + path, worker=name in WORKERS))
     return figures
 
 
-BENCHMARKS = (citizen_pages_first_load,)
+async def expert_page_first_load(ctx: Context) -> Sequence[Figure]:
+    """First load of the expert's page, opened from an invitation link (see the module docstring)."""
+    figures: list[Figure] = []
+    async with (
+        _service(ctx, "community") as community,
+        _service(ctx, "intake") as intake,
+        _browser() as browser,
+    ):
+        token = await asyncio.to_thread(_invitation_link, intake, community)
+        for name, (service, path) in PAGES.items():
+            if service == "community":
+                url = community + path.format(token=token)
+                figures += _figures(name, await _first_loads(browser, url, worker=name in WORKERS))
+    return figures
+
+
+BENCHMARKS = (citizen_pages_first_load, expert_page_first_load)

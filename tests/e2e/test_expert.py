@@ -91,6 +91,10 @@ def test_an_expert_opens_their_link_accepts_and_sees_an_operators_message_arrive
     expect(page.locator("#messages li", has_text="2층 계단 연기 확인")).to_contain_text("나")
     texts = httpx.get(f"{community}/communities/{incident}/room/messages", headers=OPERATOR, timeout=10).json()
     assert [m["author"] for m in texts if "2층 계단" in m["text"]] == [f"expert:{expert}"]
+
+    page.reload()  # the room's link is kept in the tab: the room again, with what was said
+    expect(page.locator("#live")).to_have_text("실시간 연결됨")
+    expect(page.locator("#messages li")).to_have_count(2)
     assert errors == []
 
 

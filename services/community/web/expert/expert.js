@@ -46,8 +46,13 @@ let follow = null;
 const shown = new Set();
 
 function say(key) {
-  state.dataset.key = key;
+  state.dataset.key = key; // said again in the other language when it is switched
   state.textContent = t(key);
+}
+
+function sayError(error) {
+  state.dataset.key = "";
+  state.textContent = problemText(error);
 }
 
 function district(code) {
@@ -152,13 +157,13 @@ async function load() {
     invitation = await request(`/invitations/${token}`);
   } catch (error) {
     if (error.status === 401) say("link.invalid");
-    else state.textContent = problemText(error);
+    else sayError(error);
     return;
   }
   renderInvitation();
   say(`status.${invitation.status}`);
   if (invitation.status === "invited") answer.hidden = false;
-  else if (invitation.status === "accepted") await enterRoom().catch((error) => (state.textContent = problemText(error)));
+  else if (invitation.status === "accepted") await enterRoom().catch(sayError);
 }
 
 async function respond(accept) {
@@ -225,6 +230,5 @@ document.addEventListener("jikimi:lang", () => {
   renderCommunity();
 });
 
-state.tabIndex = -1;
 await load();
 ready();

@@ -22,6 +22,7 @@ add({
     "room.members": "Members and seats",
   },
   ko: {
+    "loading": "불러오는 중…",
     "link.missing": "초대 링크가 없습니다. 받은 메시지의 링크를 다시 여세요.",
     "link.invalid": "이 링크는 더 이상 쓸 수 없습니다. 상황실에 문의하세요.",
     "status.invited": "응답을 기다리는 요청입니다.",

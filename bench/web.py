@@ -149,7 +149,8 @@ def _invitation_link(intake: str, community: str) -> str:
         deadline = time.monotonic() + 180  # after a whole run, broadcast first reads what earlier benchmarks left
         while time.monotonic() < deadline:
             answer = client.get(f"{community}/communities/{incident}")
-            invited = [m["expert_id"] for m in answer.json()["members"]] if answer.status_code == 200 else []
+            members = answer.json()["members"] if answer.status_code == 200 else []
+            invited = [m["expert_id"] for m in members if m["status"] == "invited"]  # an open invitation's link
             if invited:
                 link = client.get(f"{community}/communities/{incident}/invitations/{invited[0]}/link")
                 return str(link.raise_for_status().json()["path"]).removeprefix("/invitations/")

@@ -8,9 +8,9 @@ fast; summaries and states decode the whole event, a page at a time.
 
 Which incident an event is about: its ``incident_id``. A citizen's report says nothing of an
 incident until intake links it (``ReportLinked``); its events before that are filed under
-``UNFILED`` (so they are kept, and a restarted projector finds them), then under each incident
-the report is ever linked to, and its later ones follow. Events about no incident (an expert's
-profile, a subscription) are on no timeline.
+``UNFILED`` (so they are kept, and a restarted projector finds them) until the report is
+linked, then under each incident the report is ever linked to, and its later ones follow.
+Events about no incident (an expert's profile, a subscription) are on no timeline.
 """
 
 from __future__ import annotations
@@ -116,6 +116,9 @@ class Filing:
     def __init__(self) -> None:
         self._incidents_of: defaultdict[UUID, set[UUID]] = defaultdict(set)
         self._report: defaultdict[UUID, list[Entry]] = defaultdict(list)
+        self.linked: set[UUID] = set()
+        """Reports linked for the first time since this was last emptied: their UNFILED entries
+        are stale (the store forgets them)."""
 
     def file(self, state: bytes, service: str = "", position: int = 0) -> list[Entry]:
         """The entries of the event stored at ``position`` in ``service``'s log (as published:
@@ -125,6 +128,8 @@ class Filing:
         entries: list[Entry] = []
         if envelope.type.startswith(_REPORT_LINKED) and envelope.report_id and envelope.incident_id:
             incidents = self._incidents_of[envelope.report_id]
+            if not incidents:
+                self.linked.add(envelope.report_id)
             if envelope.incident_id not in incidents:
                 incidents.add(envelope.incident_id)
                 earlier = self._report.get(envelope.report_id, ())

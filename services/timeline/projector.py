@@ -109,6 +109,8 @@ class Projector:
                 with contextlib.suppress(Exception):
                     await msg.nak(delay=1)
             raise
+        await self._store.forget_unfiled(filing.linked)
+        filing.linked.clear()
         await msgs[-1].ack()  # acknowledges the whole batch (AckPolicy.ALL)
         self.stats.events += len(msgs)
         self.stats.entries += len(entries)

@@ -17,12 +17,13 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import psycopg
 from psycopg import sql
 
 from services.timeline.binary_copy import COPY_COLUMNS, COPY_HEADER, COPY_TRAILER, binary_row, copied_rows
-from services.timeline.entries import Filing
+from services.timeline.entries import UNFILED, Filing
 from services.timeline.store import TABLE, index_ddl, table_ddl
 
 __all__ = ["Progress", "Rebuilt", "rebuild"]
@@ -30,7 +31,9 @@ __all__ = ["Progress", "Rebuilt", "rebuild"]
 _SHADOW = f"{TABLE}_rebuild"
 _INTAKE = "intake"
 _URL_VARIABLE = "JIKIMI_REBUILD_DATABASE_URL"
-_WORKER_FROM = 50_000
+_WORKERS_FROM = 50_000
+_PIECE = 25_000
+_MAX_WORKERS = 3
 _EVERY = 20_000
 
 Progress = Callable[[str, int, int], None]
@@ -54,12 +57,29 @@ class Rebuilt:
         return self.total / self.seconds if self.seconds else 0.0
 
 
-def rebuild(url: str, services: Sequence[str], *, progress: Progress | None = None) -> Rebuilt:
+class _Piece(NamedTuple):
+    """A span of one log, (after, upto] by position, and about how many events it holds."""
+
+    service: str
+    after: int
+    upto: int
+    size: int
+
+
+def rebuild(
+    url: str,
+    services: Sequence[str],
+    *,
+    progress: Progress | None = None,
+    workers_from: int = _WORKERS_FROM,
+    piece: int = _PIECE,
+) -> Rebuilt:
     """Rebuild ``timeline_entries`` from the event tables of ``services`` and swap it in.
 
-    Intake's log is filed here (a report's events wait for its link, which only intake's log
-    has); every other log names its incidents itself, so each is filed by a worker process at
-    the same time, into the same new table (committed before the indexes are built)."""
+    Intake's log is filed here, in order (a report's events wait for its link, which only
+    intake's log has). Every other log names its incidents itself, so it is cut into pieces that
+    this process (once intake is done) and worker processes file at the same time, into the same
+    new table (committed before the indexes are built), each about as much as the others."""
     started = time.perf_counter()
     with psycopg.connect(url) as reader, psycopg.connect(url) as writer:
         run = _Run(reader, writer, progress)
@@ -69,24 +89,25 @@ def rebuild(url: str, services: Sequence[str], *, progress: Progress | None = No
             for statement in table_ddl(_SHADOW, indexes=False):
                 writer.execute(statement)
         covered = {service: run.extent(service) for service in logs}
-        # A worker costs a Python start (about 0.3 s): only a large log is worth one.
-        elsewhere = [s for s in logs if s != _INTAKE and covered[s][1] >= _WORKER_FROM]
-        workers = {s: _Worker.start(url, s, covered[s][0]) for s in elsewhere}
+        mine, theirs = _share(covered, workers_from=workers_from, piece=piece)
+        workers = [_Worker.start(url, pieces) for pieces in theirs]
         try:
             with writer.transaction():
-                for service in (s for s in logs if s not in workers):  # intake first: logs is in service order
-                    last, count = covered[service]
-                    run.file_log(service, after=0, upto=last, count=count)
-            for service, worker in workers.items():
-                read, entries = worker.result()
-                run.rebuilt.events[service] = read
-                run.rebuilt.entries += entries
-                if progress is not None:
-                    progress(service, read, covered[service][1])
+                for span in mine:
+                    run.file_log(span.service, after=span.after, upto=span.upto, count=covered[span.service][1])
+            for worker in workers:
+                for service, (read, entries) in worker.result().items():
+                    run.rebuilt.events[service] = run.rebuilt.events.get(service, 0) + read
+                    run.rebuilt.entries += entries
+            if progress is not None:
+                for pieces in theirs:
+                    for service in dict.fromkeys(p.service for p in pieces):
+                        progress(service, run.rebuilt.events[service], covered[service][1])
         finally:
-            for worker in workers.values():
+            for worker in workers:
                 worker.stop()
         with writer.transaction():
+            _forget_unfiled(writer, _SHADOW)
             writer.execute("SET LOCAL maintenance_work_mem = '256MB'")  # sort the indexes in memory
             for statement in index_ddl(_SHADOW):
                 writer.execute(statement)
@@ -95,34 +116,61 @@ def rebuild(url: str, services: Sequence[str], *, progress: Progress | None = No
             run.progress = None
             for service in logs:  # what the logs gained while the table was built
                 run.file_log(service, after=covered[service][0], upto=run.extent(service)[0], count=0)
+            _forget_unfiled(writer, _SHADOW)
             _swap(writer)
     run.rebuilt.seconds = time.perf_counter() - started
     return run.rebuilt
 
 
-class _Worker:
-    """A process filing one log (``python -m services.timeline.rebuild``): Python files one
-    event at a time, so two logs filed at once need two processes. The database URL goes in its
-    environment, never on its command line (``ps`` shows that, password and all)."""
+def _share(
+    covered: dict[str, tuple[int, int]], *, workers_from: int, piece: int
+) -> tuple[list[_Piece], list[list[_Piece]]]:
+    """What this process files (intake's log whole, first) and what each worker files: the other
+    logs cut into pieces of ``piece`` positions, each to whoever has least so far. No worker
+    below ``workers_from`` events: a process's start (about 0.3 s) would not be worth it."""
+    total = sum(count for _, count in covered.values())
+    slots = min(max(1, (os.cpu_count() or 2) - 1), _MAX_WORKERS) if total >= workers_from else 0
+    mine = [_Piece(s, 0, last, count) for s, (last, count) in covered.items() if s == _INTAKE]
+    pieces = [
+        _Piece(s, after, min(after + piece, last), min(piece, last - after))
+        for s, (last, _) in covered.items()
+        if s != _INTAKE
+        for after in range(0, last, piece)
+    ]
+    shares: list[list[_Piece]] = [mine, *([] for _ in range(slots))]
+    for cut in sorted(pieces, key=lambda p: -p.size):
+        least = min(shares, key=lambda share: sum(p.size for p in share))
+        least.append(cut)
+    return shares[0], [share for share in shares[1:] if share]
 
-    def __init__(self, process: subprocess.Popen[str], service: str) -> None:
-        self._process, self._service = process, service
+
+class _Worker:
+    """A process filing pieces of logs (``python -m services.timeline.rebuild``): Python files
+    one event at a time, so to file on two cores takes two processes. The database URL goes in
+    its environment, never on its command line (``ps`` shows that, password and all)."""
+
+    def __init__(self, process: subprocess.Popen[str]) -> None:
+        self._process = process
 
     @classmethod
-    def start(cls, url: str, service: str, upto: int) -> _Worker:
-        command = [sys.executable, "-m", "services.timeline.rebuild", service, str(upto)]
+    def start(cls, url: str, pieces: Sequence[_Piece]) -> _Worker:
+        spans = [f"{p.service}:{p.after}:{p.upto}" for p in pieces]
+        command = [sys.executable, "-m", "services.timeline.rebuild", *spans]
         env = {**os.environ, _URL_VARIABLE: url}
         process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, text=True)  # noqa: S603 -- our own module
-        return cls(process, service)
+        return cls(process)
 
-    def result(self) -> tuple[int, int]:
-        """(events read, entries filed), once the worker committed them."""
+    def result(self) -> dict[str, tuple[int, int]]:
+        """(events read, entries filed) by log, once the worker committed them."""
         out, _ = self._process.communicate()
         if self._process.returncode != 0:
-            msg = f"filing {self._service}'s log failed (exit {self._process.returncode}); see its error above"
+            msg = f"a worker filing logs failed (exit {self._process.returncode}); see its error above"
             raise RuntimeError(msg)
-        read, entries = out.split()
-        return int(read), int(entries)
+        filed = {}
+        for line in out.splitlines():
+            service, read, entries = line.split()
+            filed[service] = (int(read), int(entries))
+        return filed
 
     def stop(self) -> None:
         if self._process.poll() is None:
@@ -130,12 +178,17 @@ class _Worker:
             self._process.wait()
 
 
-def _file_alone(url: str, service: str, upto: int) -> tuple[int, int]:
-    """File ``service``'s log up to ``upto`` and commit; (events, entries)."""
+def _file_alone(url: str, spans: Sequence[str]) -> dict[str, tuple[int, int]]:
+    """File each ``service:after:upto`` span and commit them together; (events, entries) by log."""
+    filed: dict[str, tuple[int, int]] = {}
     with psycopg.connect(url) as reader, psycopg.connect(url) as writer, writer.transaction():
-        run = _Run(reader, writer, None)
-        run.file_log(service, after=0, upto=upto, count=0)
-        return run.rebuilt.events[service], run.rebuilt.entries
+        for span in spans:
+            service, after, upto = span.split(":")
+            run = _Run(reader, writer, None)
+            run.file_log(service, after=int(after), upto=int(upto), count=0)
+            read, entries = filed.get(service, (0, 0))
+            filed[service] = (read + run.rebuilt.events[service], entries + run.rebuilt.entries)
+    return filed
 
 
 class _Run:
@@ -179,6 +232,7 @@ class _Run:
             sql.Identifier(_SHADOW), sql.SQL(", ").join(map(sql.Identifier, COPY_COLUMNS))
         )
         read = entries = 0
+        done = self.rebuilt.events.get(service, 0)  # of this log, in earlier pieces
         rows: list[bytes] = [COPY_HEADER]
         with self.reader.cursor().copy(select) as source, self.writer.cursor().copy(insert) as sink:
             for position, state in copied_rows(source):
@@ -190,13 +244,25 @@ class _Run:
                     sink.write(b"".join(rows))
                     rows.clear()
                     if self.progress is not None:
-                        self.progress(service, read, count)
+                        self.progress(service, done + read, count)
             rows.append(COPY_TRAILER)
             sink.write(b"".join(rows))
         if self.progress is not None:
-            self.progress(service, read, count)
+            self.progress(service, done + read, count)
         self.rebuilt.events[service] = self.rebuilt.events.get(service, 0) + read
         self.rebuilt.entries += entries
+
+
+def _forget_unfiled(writer: psycopg.Connection[tuple[object, ...]], table: str) -> None:
+    """Drop the UNFILED entries of reports that were linked (filed under an incident since)."""
+    name = sql.Identifier(table)
+    writer.execute(
+        sql.SQL(
+            "DELETE FROM {} u WHERE u.incident_id = %s AND EXISTS"
+            " (SELECT 1 FROM {} f WHERE f.originator_id = u.originator_id AND f.incident_id <> %s)"
+        ).format(name, name),
+        (UNFILED, UNFILED),
+    )
 
 
 def _swap(writer: psycopg.Connection[tuple[object, ...]]) -> None:
@@ -214,5 +280,5 @@ def _swap(writer: psycopg.Connection[tuple[object, ...]]) -> None:
 
 
 if __name__ == "__main__":  # a _Worker
-    filed = _file_alone(os.environ[_URL_VARIABLE], sys.argv[1], int(sys.argv[2]))
-    print(*filed)
+    for service, (read, entries) in _file_alone(os.environ[_URL_VARIABLE], sys.argv[1:]).items():
+        print(service, read, entries)

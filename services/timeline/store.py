@@ -10,7 +10,7 @@ does. The rebuild (``rebuild.py``) fills a table of the same shape beside it and
 from __future__ import annotations
 
 import base64
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Iterable, Sequence
 from datetime import datetime
 from typing import Literal
 from uuid import UUID
@@ -19,7 +19,7 @@ import msgspec
 from psycopg import AsyncConnection, Connection, sql
 from psycopg_pool import AsyncConnectionPool
 
-from services.timeline.entries import Entry
+from services.timeline.entries import UNFILED, Entry
 from shared.events import CODEC, Event, EventCodec
 
 __all__ = [
@@ -149,6 +149,15 @@ class TimelineStore:
             return
         async with self._pool.connection() as conn, conn.transaction(), conn.cursor() as cur:
             await cur.executemany(_INSERT, [e.as_row() for e in entries])
+
+    async def forget_unfiled(self, reports: Iterable[UUID]) -> None:
+        """Drop the UNFILED entries of reports now filed under their incidents."""
+        query = sql.SQL("DELETE FROM {} WHERE incident_id = %s AND originator_id = ANY(%s)").format(
+            sql.Identifier(TABLE)
+        )
+        if ids := list(reports):
+            async with self._pool.connection() as conn:
+                await conn.execute(query, (UNFILED, ids))
 
     async def report_entries(self) -> list[Entry]:
         """Every report's events and links filed so far, once each, in intake's order (what a

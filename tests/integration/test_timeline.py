@@ -104,6 +104,11 @@ def test_an_analyst_reads_what_happened_in_order_with_both_times_and_who_acted(
         assert all(e["occurred_at"] and e["summary"] for e in entries)
         [received] = [e for e in entries if e["type"] == "intake.report_received"]
         assert received["actor"].startswith("citizen:")
+        # Linked, the report no longer waits among the unfiled ones.
+        unfiled = timeline.get(f"/incidents/{UUID(int=0)}/timeline", params={"limit": 1000}, headers=ANALYST)
+        assert unfiled.status_code == 404 or str(fire.report_id) not in {
+            e["stream_id"] for e in unfiled.json()["entries"]
+        }
         [posted] = [e for e in entries if e["type"] == "community.message_posted"]
         assert posted["actor"] == "operator:alice"
         assert "event" not in posted or posted["event"] is None

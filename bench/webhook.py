@@ -33,6 +33,7 @@ import msgspec
 from bench.eventlog import service_app
 from bench.figures import Context, Figure, Goal, rate
 from bench.pipeline import recorder_of
+from bench.services import settled
 from jikimi.embedded import free_port
 from jikimi.embedded.services import running_service
 from services.broadcast.briefings import IncidentBriefing, issue
@@ -274,7 +275,8 @@ async def webhook_deliveries(ctx: Context) -> Sequence[Figure]:
     privacy = Privacy(key.encode())
     env = {"JIKIMI_WEBHOOK_SECRETS": secret, "JIKIMI_WEBHOOK_ALLOW_LOOPBACK": "1"}  # loopback: this bench only
     with service_app("broadcast", ctx.database) as broadcast:
-        async with _receiver(secret) as receiver, _broadcast(ctx, key, env):
+        async with _receiver(secret) as receiver, _broadcast(ctx, key, env) as broadcast_url:
+            await settled(broadcast_url)  # what earlier benchmarks left in the stream is behind it
             # One briefing first, so the service has read its log and opened its connections.
             warm = _requests(await asyncio.to_thread(_briefings, privacy, receiver, 1, "warm"))
             await asyncio.to_thread(broadcast.record, *warm)

@@ -16,12 +16,13 @@ Events about no incident (an expert's profile, a subscription) are on no timelin
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from uuid import UUID
 
 import msgspec
 
-__all__ = ["UNFILED", "Entry", "Envelope", "Filing", "actor_of"]
+__all__ = ["UNFILED", "Entry", "Envelope", "Filing", "actor_of", "envelope_of"]
 
 UNFILED = UUID(int=0)
 """Where a report's events wait until the report is linked to an incident."""
@@ -55,6 +56,11 @@ class Envelope(msgspec.Struct, frozen=True, gc=False):
 
 _ENVELOPE = msgspec.json.Decoder(Envelope)
 _ACTOR: msgspec.json.Decoder[_Actor | str] = msgspec.json.Decoder(_Actor | str)
+
+
+def envelope_of(state: bytes) -> Envelope:
+    """What filing reads of a stored event."""
+    return _ENVELOPE.decode(state)
 
 
 def actor_of(envelope: Envelope) -> str:
@@ -111,10 +117,18 @@ class Filing:
     Feed it each service's events in that service's log order (intake's reports are linked in
     intake's own log, after they were received). It keeps each report's own events, so that a
     report an operator moves to another incident brings what the citizen said along (limit:
-    memory grows with the number of reports, about a kilobyte each)."""
+    memory grows with the number of reports, about a kilobyte each).
 
-    def __init__(self) -> None:
+    A rebuild reads every report's links first (``links``: report → incidents, from intake's
+    ``ReportLinked`` events) and files those reports' events under their incidents as they come,
+    keeping nothing: then any piece of any log can be filed anywhere, in any order."""
+
+    def __init__(self, links: Mapping[UUID, Iterable[UUID]] | None = None) -> None:
         self._incidents_of: defaultdict[UUID, set[UUID]] = defaultdict(set)
+        self._foreknown: set[UUID] = set()
+        for report, incidents in (links or {}).items():
+            self._incidents_of[report].update(incidents)
+            self._foreknown.add(report)
         self._report: defaultdict[UUID, list[Entry]] = defaultdict(list)
         self.linked: set[UUID] = set()
         """Reports linked for the first time since this was last emptied: their UNFILED entries
@@ -126,7 +140,12 @@ class Filing:
         event about no incident; one under UNFILED for a report's event before it is linked."""
         envelope = _ENVELOPE.decode(state)
         entries: list[Entry] = []
-        if envelope.type.startswith(_REPORT_LINKED) and envelope.report_id and envelope.incident_id:
+        if (
+            envelope.type.startswith(_REPORT_LINKED)
+            and envelope.report_id
+            and envelope.incident_id
+            and envelope.report_id not in self._foreknown  # else its events were filed under it already
+        ):
             incidents = self._incidents_of[envelope.report_id]
             if not incidents:
                 self.linked.add(envelope.report_id)
@@ -138,10 +157,18 @@ class Filing:
             entries.append(_entry(envelope.incident_id, service, position, envelope, state))
         elif envelope.type.startswith(_REPORT):
             own = _entry(UNFILED, service, position, envelope, state)
-            self._report[envelope.originator_id].append(own)
+            if envelope.originator_id not in self._foreknown:
+                self._report[envelope.originator_id].append(own)
             incidents = self._incidents_of.get(envelope.originator_id) or {UNFILED}
             entries += (msgspec.structs.replace(own, incident_id=i) for i in incidents)
         return entries
+
+    def recall(self, state: bytes, service: str, position: int) -> None:
+        """Keep a report's event filed before (elsewhere), for the report's coming link."""
+        envelope = _ENVELOPE.decode(state)
+        if envelope.type.startswith(_REPORT) and envelope.incident_id is None:
+            self._foreknown.discard(envelope.originator_id)
+            self._report[envelope.originator_id].append(_entry(UNFILED, service, position, envelope, state))
 
     def remember(self, entry: Entry) -> None:
         """Take in an entry filed before (a projector resuming from its table)."""

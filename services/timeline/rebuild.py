@@ -18,12 +18,13 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import NamedTuple
+from uuid import UUID
 
 import psycopg
 from psycopg import sql
 
 from services.timeline.binary_copy import COPY_COLUMNS, COPY_HEADER, COPY_TRAILER, binary_row, copied_rows
-from services.timeline.entries import UNFILED, Filing
+from services.timeline.entries import UNFILED, Filing, envelope_of
 from services.timeline.store import TABLE, index_ddl, table_ddl
 
 __all__ = ["Progress", "Rebuilt", "rebuild"]
@@ -76,21 +77,23 @@ def rebuild(
 ) -> Rebuilt:
     """Rebuild ``timeline_entries`` from the event tables of ``services`` and swap it in.
 
-    Intake's log is filed here, in order (a report's events wait for its link, which only
-    intake's log has). Every other log names its incidents itself, so it is cut into pieces that
-    this process (once intake is done) and worker processes file at the same time, into the same
-    new table (committed before the indexes are built), each about as much as the others."""
+    Every report's links are read first (intake's ``ReportLinked`` events), so a report's events
+    are filed under their incidents wherever they are met; then every log is cut into pieces that
+    this process and worker processes file at the same time, into the same new table (committed
+    before the indexes are built), each about as much as the others."""
     started = time.perf_counter()
     with psycopg.connect(url) as reader, psycopg.connect(url) as writer:
         run = _Run(reader, writer, progress)
         logs = [s for s in services if run.exists(f"{s}_events")]
+        covered = {service: run.extent(service) for service in logs}
+        linked_upto = covered.get(_INTAKE, (0, 0))[0]
+        run.filing = Filing(report_links(reader, linked_upto))
         with writer.transaction():
             writer.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(sql.Identifier(_SHADOW)))
             for statement in table_ddl(_SHADOW, indexes=False):
                 writer.execute(statement)
-        covered = {service: run.extent(service) for service in logs}
         mine, theirs = _share(covered, workers_from=workers_from, piece=piece)
-        workers = [_Worker.start(url, pieces) for pieces in theirs]
+        workers = [_Worker.start(url, linked_upto, pieces) for pieces in theirs]
         try:
             with writer.transaction():
                 for span in mine:
@@ -114,8 +117,11 @@ def rebuild(
         with writer.transaction():
             writer.execute(sql.SQL("LOCK TABLE {} IN EXCLUSIVE MODE").format(sql.Identifier(TABLE)))
             run.progress = None
+            heads = {service: run.extent(service)[0] for service in logs}
+            if _INTAKE in heads:
+                run.recall_reports_linked_since(linked_upto, heads[_INTAKE])
             for service in logs:  # what the logs gained while the table was built
-                run.file_log(service, after=covered[service][0], upto=run.extent(service)[0], count=0)
+                run.file_log(service, after=covered[service][0], upto=heads[service], count=0)
             _forget_unfiled(writer, _SHADOW)
             _swap(writer)
     run.rebuilt.seconds = time.perf_counter() - started
@@ -125,17 +131,16 @@ def rebuild(
 def _share(
     covered: dict[str, tuple[int, int]], *, workers_from: int, piece: int
 ) -> tuple[list[_Piece], list[list[_Piece]]]:
-    """What this process files (intake's log whole, first) and what each worker files: the other
-    logs cut into pieces of ``piece`` positions, each to whoever has least so far. No worker
-    below ``workers_from`` events: a process's start (about 0.3 s) would not be worth it."""
+    """What this process files and what each worker files: every log cut into pieces of
+    ``piece`` positions, each to whoever has least so far. No worker below ``workers_from``
+    events: a process's start (about 0.3 s) would not be worth it."""
     total = sum(count for _, count in covered.values())
     slots = min(max(1, (os.cpu_count() or 2) - 1), _MAX_WORKERS) if total >= workers_from else 0
-    # Intake's events are reports for the most part, which cost about twice as much to file.
-    mine = [_Piece(s, 0, last, 2 * count) for s, (last, count) in covered.items() if s == _INTAKE]
+    mine: list[_Piece] = []
     pieces = [
-        _Piece(s, after, min(after + piece, last), min(piece, last - after))
+        # Intake's events are reports for the most part, which cost about twice as much to file.
+        _Piece(s, after, min(after + piece, last), min(piece, last - after) * (2 if s == _INTAKE else 1))
         for s, (last, _) in covered.items()
-        if s != _INTAKE
         for after in range(0, last, piece)
     ]
     shares: list[list[_Piece]] = [mine, *([] for _ in range(slots))]
@@ -143,6 +148,19 @@ def _share(
         least = min(shares, key=lambda share: sum(p.size for p in share))
         least.append(cut)
     return shares[0], [share for share in shares[1:] if share]
+
+
+def report_links(conn: psycopg.Connection[tuple[object, ...]], upto: int) -> dict[UUID, set[UUID]]:
+    """Every report's incidents, from intake's ``ReportLinked`` events up to position ``upto``."""
+    if upto <= 0:
+        return {}
+    query = sql.SQL("SELECT state FROM {} WHERE topic LIKE 'intake.report_linked%%' AND notification_id <= %s")
+    links: dict[UUID, set[UUID]] = {}
+    for (state,) in conn.execute(query.format(sql.Identifier(f"{_INTAKE}_events")), (upto,)):
+        envelope = envelope_of(state)  # type: ignore[arg-type]
+        if envelope.report_id is not None and envelope.incident_id is not None:
+            links.setdefault(envelope.report_id, set()).add(envelope.incident_id)
+    return links
 
 
 class _Worker:
@@ -154,9 +172,9 @@ class _Worker:
         self._process = process
 
     @classmethod
-    def start(cls, url: str, pieces: Sequence[_Piece]) -> _Worker:
+    def start(cls, url: str, linked_upto: int, pieces: Sequence[_Piece]) -> _Worker:
         spans = [f"{p.service}:{p.after}:{p.upto}" for p in pieces]
-        command = [sys.executable, "-m", "services.timeline.rebuild", *spans]
+        command = [sys.executable, "-m", "services.timeline.rebuild", str(linked_upto), *spans]
         env = {**os.environ, _URL_VARIABLE: url}
         process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, text=True)  # noqa: S603 -- our own module
         return cls(process)
@@ -179,13 +197,15 @@ class _Worker:
             self._process.wait()
 
 
-def _file_alone(url: str, spans: Sequence[str]) -> dict[str, tuple[int, int]]:
+def _file_alone(url: str, linked_upto: int, spans: Sequence[str]) -> dict[str, tuple[int, int]]:
     """File each ``service:after:upto`` span and commit them together; (events, entries) by log."""
     filed: dict[str, tuple[int, int]] = {}
     with psycopg.connect(url) as reader, psycopg.connect(url) as writer, writer.transaction():
+        links = report_links(reader, linked_upto)
         for span in spans:
             service, after, upto = span.split(":")
             run = _Run(reader, writer, None)
+            run.filing = Filing(links)
             run.file_log(service, after=int(after), upto=int(upto), count=0)
             read, entries = filed.get(service, (0, 0))
             filed[service] = (read + run.rebuilt.events[service], entries + run.rebuilt.entries)
@@ -204,6 +224,22 @@ class _Run:
         self.reader, self.writer, self.progress = reader, writer, progress
         self.filing = Filing()
         self.rebuilt = Rebuilt()
+
+    def recall_reports_linked_since(self, after: int, upto: int) -> None:
+        """A report first linked while the table was built had its earlier events filed UNFILED
+        elsewhere: read them again, so its link files them under its incident too."""
+        intake = sql.Identifier(f"{_INTAKE}_events")
+        linked = sql.SQL(
+            "SELECT state FROM {} WHERE topic LIKE 'intake.report_linked%%' AND notification_id > %s"
+            " AND notification_id <= %s"
+        ).format(intake)
+        reports = {envelope_of(row[0]).report_id for row in self.reader.execute(linked, (after, upto))}  # type: ignore[arg-type]
+        earlier = sql.SQL(
+            "SELECT notification_id, state FROM {} WHERE originator_id = ANY(%s) AND notification_id <= %s"
+            " ORDER BY notification_id"
+        ).format(intake)
+        for position, state in self.reader.execute(earlier, ([r for r in reports if r], after)):
+            self.filing.recall(state, _INTAKE, position)  # type: ignore[arg-type]
 
     def exists(self, table: str) -> bool:
         row = self.reader.execute("SELECT to_regclass(%s) IS NOT NULL", (table,)).fetchone()
@@ -281,5 +317,5 @@ def _swap(writer: psycopg.Connection[tuple[object, ...]]) -> None:
 
 
 if __name__ == "__main__":  # a _Worker
-    for service, (read, entries) in _file_alone(os.environ[_URL_VARIABLE], sys.argv[1:]).items():
+    for service, (read, entries) in _file_alone(os.environ[_URL_VARIABLE], int(sys.argv[1]), sys.argv[2:]).items():
         print(service, read, entries)

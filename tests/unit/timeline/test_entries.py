@@ -140,3 +140,23 @@ def test_a_resumed_filing_links_a_waiting_report_as_the_first_would_have() -> No
         (incident, "intake.report_received"),
         (incident, "intake.report_linked"),
     ]
+
+
+def test_a_rebuild_that_read_the_links_first_files_a_reports_events_under_its_incident_at_once() -> None:
+    report, incident = uuid4(), uuid4()
+    filing, log = Filing({report: {incident}}), Log()
+    assert where(log.file(filing, received(report))) == [(incident, "intake.report_received")]
+    assert where(log.file(filing, linked(report, incident))) == [(incident, "intake.report_linked")]  # nothing twice
+    assert filing.linked == set()  # no UNFILED entry was made to forget
+
+
+def test_a_report_linked_while_a_rebuild_ran_brings_its_recalled_events_to_its_incident() -> None:
+    report, incident = uuid4(), uuid4()
+    filing, log = Filing({}), Log()
+    earlier = received(report)
+    filing.recall(encode(earlier), "intake", 1)  # filed UNFILED by a worker, read again for the catch-up
+    log.position = 1
+    assert where(log.file(filing, linked(report, incident))) == [
+        (incident, "intake.report_received"),
+        (incident, "intake.report_linked"),
+    ]

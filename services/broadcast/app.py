@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 
 import httpx
 from litestar import Litestar, Router
@@ -41,7 +42,11 @@ from shared.settings import ServiceSettings
 from shared.web import create_service_app, from_state
 from shared.webui import PublicReadCors, public_cors_origins
 
-__all__ = ["create_app"]
+__all__ = ["WEB", "create_app"]
+
+WEB = Path(__file__).parent / "web"
+"""Broadcast's pages: the departments' (``/ui/department/``), since broadcast owns briefings and
+members' live streams."""
 
 
 def create_app() -> Litestar:
@@ -141,4 +146,5 @@ def create_app() -> Litestar:
             "deliveries": from_state("deliveries"),
             "subscription_desk": from_state("subscription_desk"),
         },
+        pages=WEB,
     )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from litestar import Litestar
 
 from services.timeline.api.analysis import AnalysisController
@@ -15,7 +17,10 @@ from shared.runtime import ConsumerSpec, ServiceRuntime
 from shared.services import SERVICES
 from shared.web import create_service_app, from_state
 
-__all__ = ["create_app"]
+__all__ = ["WEB", "create_app"]
+
+WEB = Path(__file__).parent / "web"
+"""Timeline's pages: the analysts' (``/ui/analyst/``), since timeline owns the incidents' histories."""
 
 
 def create_app() -> Litestar:
@@ -40,4 +45,5 @@ def create_app() -> Litestar:
         [TimelineController, AnalysisController, ExportController],
         description="Every incident's events in order, its state at any moment, and exports, for analysts.",
         dependencies={"timeline": from_state("timeline")},
+        pages=WEB,
     )

@@ -8,6 +8,7 @@ from litestar import Litestar
 
 from services.timeline.api.analysis import AnalysisController
 from services.timeline.api.export import ExportController
+from services.timeline.api.incidents import IncidentsController
 from services.timeline.api.timeline import TimelineController
 from services.timeline.application import TimelineApplication
 from services.timeline.projector import Projector
@@ -42,7 +43,7 @@ def create_app() -> Litestar:
     return create_service_app(
         "timeline",
         runtime,
-        [TimelineController, AnalysisController, ExportController],
+        [TimelineController, AnalysisController, ExportController, IncidentsController],
         description="Every incident's events in order, its state at any moment, and exports, for analysts.",
         dependencies={"timeline": from_state("timeline")},
         pages=WEB,

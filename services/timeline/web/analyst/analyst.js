@@ -8,6 +8,7 @@ import "./words.js";
 
 const TOKEN = "jikimi.analyst.token";
 const PAGE = 200;
+const WEEK_MS = 7 * 24 * 3600 * 1000;
 const BEFORE_S = 60; // the slider starts this long before the first event: "before the incident"
 
 start();
@@ -227,9 +228,25 @@ async function download(format, button) {
   }
 }
 
+async function listRecent() {
+  // GET /incidents?from=&to=: the week's openings, newest first; choosing one fills the number.
+  const recent = pick.elements.recent;
+  const to = new Date(Date.now() + 60_000);
+  const from = new Date(to - WEEK_MS);
+  const iso = (date) => date.toISOString().replace("Z", "+00:00");
+  try {
+    const opened = await call(`/incidents?${new URLSearchParams({ from: iso(from), to: iso(to) })}`);
+    const choices = opened.reverse().map((o) => el("option", { value: o.incident_id }, o.incident_id));
+    recent.replaceChildren(el("option", { value: "" }, t(choices.length ? "pick.choose" : "pick.none")), ...choices);
+  } catch {
+    recent.replaceChildren(el("option", { value: "" }, t("pick.none")));
+  }
+}
+
 function connect() {
   login.hidden = true;
   desk.hidden = false;
+  listRecent();
 }
 
 function signOut(why = "") {
@@ -254,6 +271,12 @@ document.getElementById("logout").addEventListener("click", () => signOut());
 pick.addEventListener("submit", (event) => {
   event.preventDefault();
   open(pick.elements.incident.value.trim().toLowerCase());
+});
+pick.elements.recent.addEventListener("change", () => {
+  const chosen = pick.elements.recent.value;
+  if (!chosen) return;
+  pick.elements.incident.value = chosen;
+  open(chosen);
 });
 moment.addEventListener("input", () => {
   showMoment();

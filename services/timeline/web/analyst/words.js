@@ -10,6 +10,7 @@ add({
     "login.hint": "Kept in this tab only, never in the address.",
     "login.connect": "Connect",
     "login.forget": "Forget token",
+    "pick.recent": "Incidents opened in the last 7 days",
     "pick.incident": "Incident number",
     "pick.open": "Open",
     "state.title": "State at a moment",
@@ -29,6 +30,8 @@ add({
   ko: {
     "login.refused": "토큰이 맞지 않거나 만료되었습니다.",
     "pick.unknown": "타임라인에 없는 사건입니다.",
+    "pick.choose": "사건을 고르세요",
+    "pick.none": "최근에 열린 사건이 없습니다",
     "unknown": "미상",
     "seconds": "{s}초",
     "state.none": "이 시점에는 사건이 아직 열리지 않았습니다. (앞선 신고 {reports}건)",
@@ -75,6 +78,8 @@ add({
   en: {
     "login.refused": "The token is wrong or has expired.",
     "pick.unknown": "This incident is not on the timeline.",
+    "pick.choose": "Choose an incident",
+    "pick.none": "No incident opened lately",
     "unknown": "unknown",
     "seconds": "{s} s",
     "state.none": "At this moment the incident had not been opened. ({reports} reports before it)",

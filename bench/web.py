@@ -4,7 +4,8 @@ Intake (which serves the citizens') and broadcast (whose public incidents the di
 run as real processes; five incidents are public, so the district page shows five cards. The
 expert's page is served by community (intake beside it, for the incident): it is loaded as an
 expert opens it, from their invitation link (a redirect to the page), and is ready once the
-incident and the answer buttons are shown. Each load is
+incident and the answer buttons are shown. The departments' page (broadcast) and the analysts'
+(timeline) are loaded as first opened in a tab: ready once the form asking for the token is shown. Each load is
 in a fresh browser profile (nothing cached, no service worker). Bytes are what crossed the
 network, compressed, headers included (Chromium's encodedDataLength for every request of the
 page, its cross-origin reads of broadcast too); time to interactive is the page's own "ready"
@@ -50,6 +51,8 @@ PAGES = {
     "citizen": ("intake", "/ui/citizen/"),
     "citizen_report": ("intake", "/ui/citizen/report.html"),
     "expert": ("community", "/invitations/{token}"),  # an open invitation's link
+    "department": ("broadcast", "/ui/department/"),  # as first opened: asking for the token
+    "analyst": ("timeline", "/ui/analyst/"),  # as first opened: asking for the token
 }
 """Each page: the service that serves it and the address a person opens."""
 WORKERS = {"citizen", "citizen_report"}
@@ -246,4 +249,20 @@ async def expert_page_first_load(ctx: Context) -> Sequence[Figure]:
     return figures
 
 
-BENCHMARKS = (citizen_pages_first_load, expert_page_first_load)
+async def desk_pages_first_load(ctx: Context) -> Sequence[Figure]:
+    """First load of the departments' and the analysts' pages, as first opened in a tab (no token
+    yet: ready once the token's form is shown)."""
+    figures: list[Figure] = []
+    async with (
+        _service(ctx, "broadcast") as broadcast,
+        _service(ctx, "timeline") as timeline,
+        _browser() as browser,
+    ):
+        served = {"broadcast": broadcast, "timeline": timeline}
+        for name, (service, path) in PAGES.items():
+            if service in served:
+                figures += _figures(name, await _first_loads(browser, served[service] + path, worker=False))
+    return figures
+
+
+BENCHMARKS = (citizen_pages_first_load, expert_page_first_load, desk_pages_first_load)

@@ -2,7 +2,8 @@
 
 Configured by ``JIKIMI_KR_MESSAGES_URL`` (the full page URL, service key included) and
 ``JIKIMI_KR_MESSAGES_INTERVAL_S``; without a URL it does not run. An error page or a network
-failure is logged with its reason, and the next poll comes as usual.
+failure is logged with its reason, and the next poll comes as usual. A message the parser could not read
+is logged once, by serial number and reason (never its text), and the rest of its page is recorded.
 """
 
 from __future__ import annotations
@@ -51,6 +52,8 @@ class DisasterMessagePoller:
         self._transport = transport
         self.polls = 0
         self.failures = 0
+        # A bad message stays on the page for many polls; it is worth one warning, not one per poll.
+        self._reported_skips: set[int] = set()
 
     async def poll_once(self, client: httpx.AsyncClient) -> int:
         """One poll; the number of new messages recorded (0 on any failure, which is logged)."""
@@ -69,9 +72,15 @@ class DisasterMessagePoller:
             status = e.response.status_code if isinstance(e, httpx.HTTPStatusError) else None
             log.warning("disaster_messages_fetch_failed", error=type(e).__name__, status=status)
             return 0
+        for skipped in page.skipped:
+            if skipped.serial is not None and skipped.serial in self._reported_skips:
+                continue
+            if skipped.serial is not None:
+                self._reported_skips.add(skipped.serial)
+            log.warning("disaster_message_skipped", serial=skipped.serial, index=skipped.index, reason=skipped.reason)
         recorded = await self._record(page.messages)
         if recorded:
-            log.info("disaster_messages_recorded", new=recorded, on_page=len(page.messages))
+            log.info("disaster_messages_recorded", new=recorded, on_page=len(page.messages), skipped=len(page.skipped))
         return recorded
 
     async def run(self, stop: asyncio.Event) -> None:

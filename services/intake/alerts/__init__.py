@@ -7,7 +7,7 @@ Exceptions::
     ValueError
     └── CapError      raised when bytes are not a safe, valid CAP alert (or Atom feed of them); lists CapProblems
     Exception
-    └── KrApiError    raised when a disaster-message API page reports an error or is not the expected shape
+    └── KrApiError    raised when a disaster-message API page reports an error or is not JSON or not a page
 """
 
 from services.intake.alerts.cap import parse_cap, parse_cap_feed
@@ -28,6 +28,7 @@ from services.intake.alerts.kr_messages import (
     KrApiError,
     KrDisasterMessage,
     KrMessagePage,
+    KrSkippedMessage,
     parse_page,
     seoul_districts_in,
 )
@@ -47,6 +48,7 @@ __all__ = [
     "KrApiError",
     "KrDisasterMessage",
     "KrMessagePage",
+    "KrSkippedMessage",
     "parse_cap",
     "parse_cap_feed",
     "parse_page",

@@ -3,10 +3,15 @@
 The API answers JSON pages with Korean-time timestamps in two formats; this module turns them into timezone-aware
 datetimes, splits the receiving regions, and names the level in English. ``seoul_districts_in`` says which of
 Seoul's 25 districts a message addresses.
+
+A page is refused whole only when it is not JSON or not a page; a message that cannot be read is left out of
+``messages`` and listed in ``skipped`` (serial and reason, never its text), so one bad message never hides the others.
 """
 
+import json
 import re
 from datetime import datetime, timedelta, timezone
+from typing import Any
 
 import msgspec
 
@@ -16,6 +21,7 @@ __all__ = [
     "KrApiError",
     "KrDisasterMessage",
     "KrMessagePage",
+    "KrSkippedMessage",
     "parse_page",
     "seoul_districts_in",
 ]
@@ -58,6 +64,8 @@ _OK = "00"
 _CREATED = re.compile(r"(\d{4})/(\d{2})/(\d{2}) (\d{2}):(\d{2}):(\d{2})")
 # REG_YMD and MDFCN_YMD come as a bare date or as a time with up to nanoseconds, with '-' or '/' between date parts.
 _STAMP = re.compile(r"(\d{4})[-/](\d{2})[-/](\d{2})(?:[ T](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?)?")
+# Left by a lone "\ud800"-style escape: valid JSON syntax, but no Unicode text, and unencodable for logs or events.
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 class KrApiError(Exception):
@@ -90,13 +98,22 @@ class KrDisasterMessage(msgspec.Struct, frozen=True):
     modified_at: datetime | None = None
 
 
+class KrSkippedMessage(msgspec.Struct, frozen=True):
+    """A message of a page that could not be read. It holds no text of the message, so it is safe to log."""
+
+    index: int  # its place in the page's body
+    serial: int | None  # None when the serial number itself is missing or unreadable
+    reason: str  # which field was wrong and how, e.g. "$.body[1].MSG_CN holds a lone surrogate escape"
+
+
 class KrMessagePage(msgspec.Struct, frozen=True):
-    """One page of messages and where it sits in the whole result."""
+    """One page of messages and where it sits in the whole result; ``skipped`` lists the messages left out."""
 
     messages: list[KrDisasterMessage]
     total_count: int
     page_no: int
     num_of_rows: int
+    skipped: list[KrSkippedMessage] = msgspec.field(default_factory=list)
 
 
 class _Header(msgspec.Struct):
@@ -121,25 +138,49 @@ class _Page(msgspec.Struct):
     num_of_rows: int = msgspec.field(name="numOfRows", default=0)
     page_no: int = msgspec.field(name="pageNo", default=0)
     total_count: int = msgspec.field(name="totalCount", default=0)
-    body: list[_RawMessage] | None = None
+    body: list[Any] | None = None  # each message is read on its own, so that one bad message is skipped alone
 
 
-# Lax decoding takes numbers sent as strings ("numOfRows": "10"), which public APIs are prone to.
-_DECODER = msgspec.json.Decoder(_Page, strict=False)
+class _UnreadableMessageError(Exception):
+    """Raised when one message of a page cannot be read; the text says which field and why, never its value."""
+
+
+def _refuse_constant(name: str) -> object:
+    raise ValueError(f"{name} is not JSON")
 
 
 def parse_page(data: bytes) -> KrMessagePage:
-    """Read one API response; raise ``KrApiError`` for an error header or a response of the wrong shape."""
+    """Read one API response; raise ``KrApiError`` for an error header or a response that is not a page at all.
+
+    Messages that cannot be read are skipped and listed in the page's ``skipped``.
+    """
+    # The standard json module, not msgspec: msgspec refuses a whole document for one lone surrogate escape in
+    # any string, while json reads it, so the message holding it can be skipped alone. "surrogatepass" lets
+    # surrogates sent as raw bytes reach the same per-message check; any other invalid UTF-8 still refuses the page.
     try:
-        page = _DECODER.decode(data)
-    except msgspec.DecodeError as error:
-        raise KrApiError(None, "malformed response", str(error)) from None
+        tree = json.loads(data.decode("utf-8", "surrogatepass"), parse_constant=_refuse_constant)
+        # Lax conversion takes numbers sent as strings ("numOfRows": "10"), which public APIs are prone to.
+        page = msgspec.convert(tree, _Page, strict=False)
+    except (ValueError, RecursionError, msgspec.ValidationError) as error:
+        raise KrApiError(None, "malformed response", _printable(str(error))) from None
     header = page.header
     if header.result_code != _OK:
-        raise KrApiError(header.result_code, header.result_msg or "", header.error_msg)
-    messages = [_message(raw, f"$.body[{index}]") for index, raw in enumerate(page.body or [])]
+        error_msg = header.error_msg and _printable(header.error_msg)
+        raise KrApiError(_printable(header.result_code), _printable(header.result_msg or ""), error_msg)
+    messages: list[KrDisasterMessage] = []
+    skipped: list[KrSkippedMessage] = []
+    for index, item in enumerate(page.body or []):
+        path = f"$.body[{index}]"
+        try:
+            messages.append(_message(_raw_message(item, path), path))
+        except _UnreadableMessageError as error:
+            skipped.append(KrSkippedMessage(index=index, serial=_serial_of(item), reason=str(error)))
     return KrMessagePage(
-        messages=messages, total_count=page.total_count, page_no=page.page_no, num_of_rows=page.num_of_rows
+        messages=messages,
+        total_count=page.total_count,
+        page_no=page.page_no,
+        num_of_rows=page.num_of_rows,
+        skipped=skipped,
     )
 
 
@@ -155,6 +196,32 @@ def seoul_districts_in(regions: list[str]) -> list[str]:
         if words[1] in SEOUL_DISTRICTS:
             found.add(words[1])
     return [district for district in SEOUL_DISTRICTS if district in found]
+
+
+def _raw_message(item: Any, path: str) -> _RawMessage:
+    try:
+        raw = msgspec.convert(item, _RawMessage, strict=False)
+    except msgspec.ValidationError as error:
+        # msgspec's message names the type and the field (from "$", the message), never the value.
+        raise _UnreadableMessageError(_printable(str(error)).replace("`$", f"`{path}", 1)) from None
+    for field in msgspec.structs.fields(_RawMessage):
+        value = getattr(raw, field.name)
+        if isinstance(value, str) and _SURROGATE.search(value):
+            raise _UnreadableMessageError(f"{path}.{field.encode_name} holds a lone surrogate escape")
+    return raw
+
+
+def _serial_of(item: Any) -> int | None:
+    serial = item.get("SN") if isinstance(item, dict) else None
+    try:
+        return msgspec.convert(serial, int, strict=False)
+    except msgspec.ValidationError:
+        return None
+
+
+def _printable(text: str) -> str:
+    # A lone surrogate cannot be encoded, so it would break the log line or the error carrying it.
+    return _SURROGATE.sub("\ufffd", text)
 
 
 def _message(raw: _RawMessage, path: str) -> KrDisasterMessage:
@@ -175,8 +242,8 @@ def _message(raw: _RawMessage, path: str) -> KrDisasterMessage:
 def _created_at(text: str, field: str) -> datetime:
     match = _CREATED.fullmatch(text.strip())
     if match is None:
-        raise KrApiError(None, "malformed response", f"{field} {text!r} is not a 'yyyy/MM/dd HH:mm:ss' time")
-    return _kst([*(int(part) for part in match.groups()), 0], field, text)
+        raise _UnreadableMessageError(f"{field} is not a 'yyyy/MM/dd HH:mm:ss' time")
+    return _kst([*(int(part) for part in match.groups()), 0], field)
 
 
 def _stamp(text: str | None, field: str) -> datetime | None:
@@ -184,17 +251,17 @@ def _stamp(text: str | None, field: str) -> datetime | None:
         return None
     match = _STAMP.fullmatch(text.strip())
     if match is None:
-        raise KrApiError(None, "malformed response", f"{field} {text!r} is neither a date nor a date and time")
+        raise _UnreadableMessageError(f"{field} is neither a date nor a date and time")
     *parts, fraction = match.groups()
     numbers = [int(part or "0") for part in parts]  # a bare date means midnight
     # Nanoseconds are cut to the microseconds a datetime can hold.
     numbers.append(int((fraction or "").ljust(6, "0")[:6]))
-    return _kst(numbers, field, text)
+    return _kst(numbers, field)
 
 
-def _kst(numbers: list[int], field: str, text: str) -> datetime:
+def _kst(numbers: list[int], field: str) -> datetime:
     year, month, day, hour, minute, second, microsecond = numbers
     try:
         return datetime(year, month, day, hour, minute, second, microsecond, tzinfo=KST)
     except ValueError:
-        raise KrApiError(None, "malformed response", f"{field} {text!r} is not a real date and time") from None
+        raise _UnreadableMessageError(f"{field} is not a real date and time") from None

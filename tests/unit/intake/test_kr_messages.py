@@ -12,11 +12,13 @@ from services.intake.alerts import (
     SEOUL_DISTRICTS,
     KrApiError,
     KrDisasterMessage,
+    KrSkippedMessage,
     parse_page,
     seoul_districts_in,
 )
 
 KR_FIXTURES = Path(__file__).resolve().parents[3] / ".." / "shared" / "fixtures" / "kr-disaster-messages"
+HOSTILE = Path(__file__).resolve().parents[2] / "data" / "kr-disaster-messages-hostile.json"
 KST = timezone(timedelta(hours=9))
 
 
@@ -24,9 +26,9 @@ def fixture(name: str) -> bytes:
     return (KR_FIXTURES / name).read_bytes()
 
 
-def page_with(**fields: Any) -> bytes:
-    """A one-message page, the message's fields replaced as given."""
-    message = {
+def message_with(**fields: Any) -> dict[str, Any]:
+    """A message, its fields replaced as given."""
+    return {
         "SN": 1,
         "CRT_DT": "2025/06/25 13:09:00",
         "MSG_CN": "[관악구] 시험 문자",
@@ -34,8 +36,20 @@ def page_with(**fields: Any) -> bytes:
         "EMRG_STEP_NM": "안전안내",
         "DST_SE_NM": "기타",
     } | fields
+
+
+def page_of(*messages: Any) -> bytes:
+    """A page of these messages. json.dumps writes a lone surrogate as the escape "\\ud800", as a sender might."""
     header = {"resultCode": "00", "resultMsg": "NORMAL SERVICE", "errorMsg": None}
-    return json.dumps({"header": header, "numOfRows": 1, "pageNo": 1, "totalCount": 1, "body": [message]}).encode()
+    count = len(messages)
+    return json.dumps(
+        {"header": header, "numOfRows": count, "pageNo": 1, "totalCount": count, "body": list(messages)}
+    ).encode()
+
+
+def page_with(**fields: Any) -> bytes:
+    """A one-message page, the message's fields replaced as given."""
+    return page_of(message_with(**fields))
 
 
 def test_the_page_fixture_reads_as_three_messages_keyed_by_serial() -> None:
@@ -117,9 +131,15 @@ def test_malformed_json_raises_an_api_error() -> None:
     assert caught.value.result_msg == "malformed response"
 
 
-def test_a_field_of_the_wrong_type_raises_an_api_error_naming_the_field() -> None:
-    with pytest.raises(KrApiError, match=r"\$\.body\[0\]\.SN"):
-        parse_page(page_with(SN="not-a-number"))
+def test_text_that_is_not_json_at_all_raises_an_api_error() -> None:
+    for not_json in [b"<html>502 Bad Gateway</html>", b"", b'{"header": {"resultCode": "00"}, "body": [NaN]}']:
+        with pytest.raises(KrApiError, match="malformed response"):
+            parse_page(not_json)
+
+
+def test_bytes_that_are_not_utf8_raise_an_api_error() -> None:
+    with pytest.raises(KrApiError, match="malformed response"):
+        parse_page(page_with(MSG_CN="BAD").replace(b"BAD", b"\xff\xfe"))
 
 
 def test_a_page_without_a_header_raises_an_api_error_naming_the_header() -> None:
@@ -127,14 +147,104 @@ def test_a_page_without_a_header_raises_an_api_error_naming_the_header() -> None
         parse_page(b'{"body": []}')
 
 
-def test_a_creation_time_in_another_format_raises_an_api_error_naming_it() -> None:
-    with pytest.raises(KrApiError, match=r"\$\.body\[0\]\.CRT_DT"):
-        parse_page(page_with(CRT_DT="2025-06-25T13:09:00"))
+def test_a_message_with_a_lone_surrogate_is_skipped_and_the_others_are_read() -> None:
+    page = parse_page(
+        page_of(message_with(SN=1), message_with(SN=2, MSG_CN="[마포구] 화재 \ud800 대피"), message_with(SN=3))
+    )
+
+    assert b"\\ud800" in page_of(message_with(MSG_CN="\ud800"))  # the escape, as the API would send it
+    assert [message.serial for message in page.messages] == [1, 3]
+    assert page.skipped == [
+        KrSkippedMessage(index=1, serial=2, reason="$.body[1].MSG_CN holds a lone surrogate escape")
+    ]
 
 
-def test_an_impossible_date_raises_an_api_error_naming_it() -> None:
-    with pytest.raises(KrApiError, match=r"\$\.body\[0\]\.MDFCN_YMD"):
-        parse_page(page_with(MDFCN_YMD="2025-02-30"))
+@pytest.mark.parametrize(
+    "escape",
+    [rb"\ud800", rb"\udfff", rb"\ud83d\u0041", rb"\ude00\ud83d", rb"x\ud800"],
+    ids=["high", "low", "high-then-letter", "pair-reversed", "at-the-end"],
+)
+def test_every_kind_of_lone_surrogate_skips_only_its_message(escape: bytes) -> None:
+    data = page_of(message_with(SN=1, DST_SE_NM="BAD"), message_with(SN=2)).replace(b'"BAD"', b'"' + escape + b'"')
+
+    page = parse_page(data)
+
+    assert [message.serial for message in page.messages] == [2]
+    assert [(s.serial, s.reason) for s in page.skipped] == [(1, "$.body[0].DST_SE_NM holds a lone surrogate escape")]
+
+
+def test_a_surrogate_pair_and_an_escaped_backslash_are_ordinary_text() -> None:
+    page = parse_page(page_of(message_with(SN=1, MSG_CN="비상 \U0001f6a8"), message_with(SN=2, MSG_CN="\\ud800")))
+
+    assert [message.text for message in page.messages] == ["비상 \U0001f6a8", "\\ud800"]
+    assert page.skipped == []
+
+
+def test_a_surrogate_sent_as_raw_bytes_skips_only_its_message() -> None:
+    data = page_of(message_with(SN=1, MSG_CN="BAD"), message_with(SN=2)).replace(b"BAD", b"\xed\xa0\x80")
+
+    page = parse_page(data)
+
+    assert [message.serial for message in page.messages] == [2]
+    assert [s.serial for s in page.skipped] == [1]
+
+
+def test_a_skipped_message_is_reported_by_serial_and_reason_without_its_text() -> None:
+    secret = "[관악구] 주민 홍길동 010-1234-5678 \ud800"
+    page = parse_page(page_of(message_with(SN=7, MSG_CN=secret, CRT_DT="어제 " + secret)))
+
+    assert page.messages == []
+    assert page.skipped[0].serial == 7
+    assert "홍길동" not in repr(page.skipped)
+
+
+def test_a_field_of_the_wrong_type_skips_the_message_naming_the_field() -> None:
+    page = parse_page(page_of(message_with(SN="not-a-number"), message_with(SN=2, CRT_DT=20250625), message_with(SN=3)))
+
+    assert [message.serial for message in page.messages] == [3]
+    assert [s.serial for s in page.skipped] == [None, 2]
+    assert "`$.body[0].SN`" in page.skipped[0].reason
+    assert "`$.body[1].CRT_DT`" in page.skipped[1].reason
+
+
+def test_a_body_entry_that_is_not_an_object_is_skipped() -> None:
+    page = parse_page(page_of("not a message", None, message_with(SN=3)))
+
+    assert [message.serial for message in page.messages] == [3]
+    assert [(s.index, s.serial) for s in page.skipped] == [(0, None), (1, None)]
+
+
+def test_a_creation_time_in_another_format_skips_the_message_naming_it() -> None:
+    page = parse_page(page_with(CRT_DT="2025-06-25T13:09:00"))
+
+    assert page.messages == []
+    assert page.skipped[0].reason == "$.body[0].CRT_DT is not a 'yyyy/MM/dd HH:mm:ss' time"
+
+
+def test_an_impossible_date_skips_the_message_naming_it() -> None:
+    page = parse_page(page_with(MDFCN_YMD="2025-02-30"))
+
+    assert page.messages == []
+    assert page.skipped[0].reason == "$.body[0].MDFCN_YMD is not a real date and time"
+
+
+def test_an_error_header_with_a_lone_surrogate_still_raises_a_printable_api_error() -> None:
+    error_page = json.dumps({"header": {"resultCode": "99", "resultMsg": "ERR \ud800", "errorMsg": "\udc00"}}).encode()
+
+    with pytest.raises(KrApiError) as caught:
+        parse_page(error_page)
+
+    assert caught.value.result_code == "99"
+    str(caught.value).encode()  # no lone surrogate left to break a log line
+
+
+def test_the_hostile_page_reads_all_four_messages_with_their_text_intact() -> None:
+    page = parse_page(HOSTILE.read_bytes())
+
+    assert [message.serial for message in page.messages] == [900001, 900002, 900003, 900004]
+    assert page.skipped == []
+    assert "\x00\x01\x0b\x1f\ufffe 망원동 화재" in page.messages[0].text
+    assert page.messages[2].text == ""
 
 
 def test_a_message_survives_a_json_round_trip_unchanged() -> None:

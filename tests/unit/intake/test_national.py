@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import httpx
+from structlog.testing import capture_logs
 
 from services.intake.alerts import parse_cap, parse_page
 from services.intake.application import IntakeService
@@ -10,6 +13,8 @@ from services.intake.poller import DisasterMessagePoller, PollerSettings
 from shared.events import CODEC
 from shared.events.intake import CapAlertReceived, DisasterMessageReceived
 from tests.unit.intake.conftest import FIXTURES, stored
+
+HOSTILE = Path(__file__).resolve().parents[2] / "data" / "kr-disaster-messages-hostile.json"
 
 
 def cap(name: str) -> bytes:
@@ -72,9 +77,11 @@ async def test_an_update_points_at_the_alert_it_updates_and_both_name_their_dist
     assert original.district_codes == ["11560", "11620"]
 
 
-def page(serials: list[int]) -> bytes:
+def page(serials: list[int], text: str = "[서울특별시] 호우경보", bad: int | None = None) -> bytes:
+    """A page of messages with these serials; the one numbered ``bad`` carries a lone surrogate escape."""
+    lone_surrogate = "\\ud800"
     body = ",".join(
-        f'{{"SN": {s}, "CRT_DT": "2026/07/14 06:12:40", "MSG_CN": "[서울특별시] 호우경보", '
+        f'{{"SN": {s}, "CRT_DT": "2026/07/14 06:12:40", "MSG_CN": "{text}{lone_surrogate if s == bad else ""}", '
         f'"RCPTN_RGN_NM": "서울특별시 강남구,서울특별시 서초구 ", "EMRG_STEP_NM": "긴급재난", "DST_SE_NM": "호우"}}'
         for s in serials
     )
@@ -112,3 +119,48 @@ async def test_the_fixture_page_is_recorded_with_its_seoul_districts(intake: Int
     recorded = {e.serial: e for e in map(CODEC.decode, stored(intake)) if isinstance(e, DisasterMessageReceived)}
     assert len(recorded[271001].district_codes) == 25
     assert recorded[271003].district_codes == ["11560", "11590", "11620"]
+
+
+def poller_serving(pages: list[bytes], intake: IntakeService) -> tuple[DisasterMessagePoller, httpx.AsyncClient]:
+    served: list[int] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        served.append(1)
+        return httpx.Response(200, content=pages[len(served) - 1])
+
+    poller = DisasterMessagePoller(
+        PollerSettings(url="http://api.test/messages?serviceKey=SECRET"), intake.record_disaster_messages
+    )
+    return poller, httpx.AsyncClient(transport=httpx.MockTransport(answer))
+
+
+async def test_a_message_with_a_lone_surrogate_is_skipped_and_the_rest_of_its_page_recorded(
+    intake: IntakeService,
+) -> None:
+    bad_page = page([11, 12, 13], text="[마포구] 주민 홍길동 대피", bad=12)
+    assert b'\\ud800"' in bad_page  # the escape itself, as the API would send it
+    poller, client = poller_serving([bad_page, bad_page], intake)
+
+    with capture_logs() as logs:
+        async with client:
+            assert [await poller.poll_once(client) for _ in range(2)] == [2, 0]
+
+    assert poller.failures == 0
+    recorded = [e for e in map(CODEC.decode, stored(intake)) if isinstance(e, DisasterMessageReceived)]
+    assert sorted(m.serial for m in recorded) == [11, 13]
+    skips = [entry for entry in logs if entry["event"] == "disaster_message_skipped"]
+    assert [(s["serial"], s["reason"]) for s in skips] == [(12, "$.body[1].MSG_CN holds a lone surrogate escape")]
+    assert not any("홍길동" in repr(entry) for entry in logs)
+
+
+async def test_the_hostile_page_is_recorded_whole_by_the_poller(intake: IntakeService) -> None:
+    poller, client = poller_serving([HOSTILE.read_bytes()], intake)
+
+    async with client:
+        assert await poller.poll_once(client) == 4
+
+    recorded = {e.serial: e for e in map(CODEC.decode, stored(intake)) if isinstance(e, DisasterMessageReceived)}
+    assert sorted(recorded) == [900001, 900002, 900003, 900004]
+    assert "<script>alert(1)</script>" in recorded[900001].text
+    assert recorded[900002].district_codes == []  # 성남시 is not Seoul
+    assert len(recorded[900004].district_codes) == 25

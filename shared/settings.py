@@ -59,9 +59,15 @@ class NatsSettings:
     """The JetStream server and the one stream every service publishes to."""
 
     url: str = "nats://127.0.0.1:4222"
+    """One server, or a cluster's seeds separated by commas (the client learns the rest)."""
     stream: str = "JIKIMI"
     duplicate_window_s: float = 120.0
     replicas: int = 1
+
+    @property
+    def servers(self) -> list[str]:
+        """The servers of ``url``, in order."""
+        return [server.strip() for server in self.url.split(",") if server.strip()]
 
     @classmethod
     def from_env(cls) -> NatsSettings:

@@ -49,7 +49,7 @@ async def connect(settings: NatsSettings, *, name: str) -> Client:
         "reconnect_time_wait": 0.25,
         "error_cb": _error_cb,
     }
-    return await nats.connect(settings.url, **options)
+    return await nats.connect(settings.servers, **options)
 
 
 async def ensure_stream(js: JetStreamContext, settings: NatsSettings) -> None:

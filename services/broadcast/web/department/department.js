@@ -1,19 +1,17 @@
-// A department's desk: the token pasted once (kept in this tab's sessionStorage, never in the
+// A department's desk: signed in with its token (desk.js: kept in this tab only, never in the
 // address), what is addressed to it live (GET /live/stream: briefings as they are issued), each
 // acknowledged with one press (POST /live/ack), and an incident's briefings in readable form.
-import { config, request, stream } from "/ui/common/api.js";
+import { config, stream } from "/ui/common/api.js";
+import { openDesk } from "/ui/common/desk.js";
 import { lang, t } from "/ui/common/i18n.js";
 import { el, formatTime, problemText, ready, start } from "/ui/common/page.js";
+import { typeName } from "/ui/common/types.js";
 import "./words.js";
 
-const TOKEN = "jikimi.department.token";
 const KEPT_ITEMS = 100;
 
 start();
 
-const login = document.getElementById("login");
-const loginError = document.getElementById("login-error");
-const desk = document.getElementById("desk");
 const live = document.getElementById("live");
 const items = document.getElementById("items");
 const lookup = document.getElementById("lookup");
@@ -21,35 +19,10 @@ const briefing = document.getElementById("briefing");
 const briefingError = document.getElementById("briefing-error");
 const numbers = document.getElementById("number");
 const { districts } = await config().catch(() => ({ districts: [] }));
-let token = read();
 let follow = null;
 let shown = null; // {incident, reports, number}: the briefing on screen
-
-function read() {
-  try {
-    return sessionStorage.getItem(TOKEN) || "";
-  } catch {
-    return "";
-  }
-}
-
-function keep(value) {
-  try {
-    if (value) sessionStorage.setItem(TOKEN, value);
-    else sessionStorage.removeItem(TOKEN);
-  } catch {
-    // refused: kept in this page only
-  }
-}
-
-async function call(path, options = {}) {
-  try {
-    return await request(path, { token, ...options });
-  } catch (error) {
-    if (error.status === 401) signOut(t("login.refused"));
-    throw error;
-  }
-}
+const session = openDesk({ key: "jikimi.department.token", connect, leave });
+const call = session.call;
 
 const kindName = (kind) => (t(`kind.${kind}`) === `kind.${kind}` ? kind : t(`kind.${kind}`));
 const place = (code, fallback) => {
@@ -104,7 +77,7 @@ function renderBriefing() {
   if (!shown) return;
   const report = shown.reports.find((r) => r.number === shown.number) ?? shown.reports.at(-1);
   const { situation, casualties, resources } = report.sitrep.body;
-  const type = t(`type.${situation.disaster_type}`) === `type.${situation.disaster_type}` ? situation.disaster_type : t(`type.${situation.disaster_type}`);
+  const type = typeName(situation.disaster_type);
   document.getElementById("briefing-title").textContent = `${situation.title || type} · ${t(`version.${report.version}`)} #${report.number}`;
   document.getElementById("briefing-meta").textContent = t("briefing.meta", {
     issued: formatTime(report.issued_at),
@@ -153,11 +126,9 @@ async function openBriefings(incident, focus = true) {
 }
 
 function connect() {
-  login.hidden = true;
-  desk.hidden = false;
   follow?.close();
   follow = stream("/live/stream", {
-    token,
+    token: session.token,
     onEvent({ event, data }) {
       if (event !== "item") return;
       addItem(data);
@@ -165,34 +136,19 @@ function connect() {
       if (data.kind === "briefing" && shown && data.incident_id === shown.incident) openBriefings(shown.incident, false);
     },
     onState(how, status) {
-      if (how === "refused" && status === 401) signOut(t("login.refused"));
+      if (how === "refused" && status === 401) session.signOut(t("login.refused"));
       else live.textContent = t(`live.${how}`);
     },
   });
 }
 
-function signOut(why = "") {
+function leave() {
   follow?.close();
   follow = null;
-  token = "";
-  keep("");
   items.replaceChildren();
   document.getElementById("items-empty").hidden = false;
-  desk.hidden = true;
-  login.hidden = false;
-  loginError.textContent = why;
-  loginError.hidden = !why;
-  login.elements.token.focus();
 }
 
-login.addEventListener("submit", (event) => {
-  event.preventDefault();
-  token = login.elements.token.value.trim();
-  login.reset();
-  keep(token);
-  connect();
-});
-document.getElementById("logout").addEventListener("click", () => signOut());
 items.addEventListener("click", (event) => {
   const ack = event.target.closest("button[data-ack]");
   if (ack) acknowledge(ack);
@@ -209,6 +165,5 @@ numbers.addEventListener("change", () => {
 });
 document.addEventListener("jikimi:lang", renderBriefing);
 
-if (token) connect();
-else login.hidden = false;
+await session.begin();
 ready();

@@ -1,49 +1,30 @@
-// The operator's live board: the token pasted once (kept in this tab's sessionStorage, never in
-// the address), the incidents (GET /incidents, filtered), new reports live (GET /incidents/live)
-// and one incident's reports.
-import { config, request, stream } from "/ui/common/api.js";
+// The operator's live board: signed in with the operator's token (desk.js: kept in this tab
+// only, never in the address), the incidents (GET /incidents, filtered), new reports live
+// (GET /incidents/live) and one incident's reports.
+import { config, stream } from "/ui/common/api.js";
+import { openDesk } from "/ui/common/desk.js";
 import { lang, t } from "/ui/common/i18n.js";
 import { el, formatTime, problemText, ready, start } from "/ui/common/page.js";
-import { SEVERITIES, TYPES } from "./words.js";
+import { SEVERITIES, TYPES, typeName } from "/ui/common/types.js";
+import "./words.js";
 
-const TOKEN = "jikimi.operator.token";
 const KEPT_ARRIVALS = 50;
 
 start();
 
-const login = document.getElementById("login");
-const loginError = document.getElementById("login-error");
-const desk = document.getElementById("desk");
 const filters = document.getElementById("filters");
 const list = document.getElementById("incidents");
 const arrivals = document.getElementById("arrivals");
 const detail = document.getElementById("detail");
 const live = document.getElementById("live");
 const { districts } = await config().catch(() => ({ districts: [] }));
-let token = read();
 let follow = null;
 let incidents = [];
 let opened = null; // the incident shown in detail
 let refreshing = null;
+const session = openDesk({ key: "jikimi.operator.token", connect, leave });
+const call = session.call;
 
-function read() {
-  try {
-    return sessionStorage.getItem(TOKEN) || "";
-  } catch {
-    return "";
-  }
-}
-
-function keep(value) {
-  try {
-    if (value) sessionStorage.setItem(TOKEN, value);
-    else sessionStorage.removeItem(TOKEN);
-  } catch {
-    // refused: kept in this page only
-  }
-}
-
-const typeName = (slug) => (t(`type.${slug}`) === `type.${slug}` ? slug : t(`type.${slug}`));
 const place = (location) => {
   const found = districts.find((d) => d.code === location?.district_code);
   return found ? (lang() === "ko" ? found.ko : found.en) : t("unknown");
@@ -92,15 +73,6 @@ function reportItem(report) {
   );
 }
 
-async function call(path) {
-  try {
-    return await request(path, { token });
-  } catch (error) {
-    if (error.status === 401) signOut(t("login.refused"));
-    throw error;
-  }
-}
-
 async function refresh() {
   const query = new URLSearchParams();
   for (const name of ["district", "type", "severity"]) if (filters.elements[name].value) query.set(name, filters.elements[name].value);
@@ -136,12 +108,10 @@ async function show(id, focus = true) {
 }
 
 function connect() {
-  login.hidden = true;
-  desk.hidden = false;
   fillFilters();
   follow?.close();
   follow = stream("/incidents/live", {
-    token,
+    token: session.token,
     onEvent({ event, data }) {
       if (event === "report") {
         arrivals.prepend(reportItem(data));
@@ -149,7 +119,7 @@ function connect() {
       } else if (event === "board") soon();
     },
     onState(how, status) {
-      if (how === "refused" && status === 401) signOut(t("login.refused"));
+      if (how === "refused" && status === 401) session.signOut(t("login.refused"));
       else if (how === "open") soon(); // (again): whatever changed while it was cut
       live.textContent = t(`live.${how}`);
     },
@@ -157,26 +127,11 @@ function connect() {
   return refresh();
 }
 
-function signOut(why = "") {
+function leave() {
   follow?.close();
   follow = null;
-  token = "";
-  keep("");
-  desk.hidden = true;
-  login.hidden = false;
-  loginError.textContent = why;
-  loginError.hidden = !why;
-  login.elements.token.focus();
 }
 
-login.addEventListener("submit", async (event) => {
-  event.preventDefault();
-  token = login.elements.token.value.trim();
-  login.reset();
-  keep(token);
-  await connect();
-});
-document.getElementById("logout").addEventListener("click", () => signOut());
 filters.addEventListener("change", refresh);
 list.addEventListener("click", (event) => {
   const id = event.target.closest("button[data-open]")?.dataset.open;
@@ -191,6 +146,5 @@ document.addEventListener("jikimi:lang", () => {
   render();
 });
 
-if (token) await connect();
-else login.hidden = false;
+await session.begin();
 ready();

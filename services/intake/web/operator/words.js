@@ -1,5 +1,6 @@
 // The operator's board: its words. Static text is written in Korean in the page: only its
-// English is here; text the script writes has both languages.
+// English is here; text the script writes has both languages. The sign-in's words are desk.js's,
+// the disaster types' types.js's (both in /ui/common/).
 import { add } from "/ui/common/i18n.js";
 
 add({
@@ -7,9 +8,6 @@ add({
     "brand": "Jikimi situation room",
     "board.title": "Situation board",
     "login.token": "Operator token",
-    "login.hint": "Kept in this tab only, never in the address.",
-    "login.connect": "Connect",
-    "login.forget": "Forget token",
     "filter.district": "District",
     "filter.type": "Type",
     "filter.severity": "Severity",
@@ -32,19 +30,6 @@ add({
     "live.open": "실시간 연결됨",
     "live.reconnecting": "다시 연결하는 중…",
     "live.refused": "연결이 거부되었습니다.",
-    "login.refused": "토큰이 맞지 않거나 만료되었습니다.",
-    "type.fire": "화재",
-    "type.gas_leak": "가스 사고",
-    "type.building_collapse": "건축물 붕괴",
-    "type.explosion": "폭발",
-    "type.inundation": "침수",
-    "type.traffic_accident": "교통사고",
-    "type.subway_accident": "지하철 사고",
-    "type.earthquake": "지진",
-    "type.landslide": "산사태",
-    "type.power_outage": "정전",
-    "type.chemical_accident": "화학사고",
-    "type.elevator_accident": "승강기 사고",
   },
 });
 add({
@@ -62,24 +47,5 @@ add({
     "live.open": "Live",
     "live.reconnecting": "Reconnecting…",
     "live.refused": "Connection refused.",
-    "login.refused": "The token is wrong or has expired.",
-    "type.fire": "Fire",
-    "type.gas_leak": "Gas accident",
-    "type.building_collapse": "Building collapse",
-    "type.explosion": "Explosion",
-    "type.inundation": "Inundation",
-    "type.traffic_accident": "Traffic accident",
-    "type.subway_accident": "Subway accident",
-    "type.earthquake": "Earthquake",
-    "type.landslide": "Landslide",
-    "type.power_outage": "Power outage",
-    "type.chemical_accident": "Chemical accident",
-    "type.elevator_accident": "Elevator accident",
   },
 });
-
-export const TYPES = [
-  "fire", "gas_leak", "building_collapse", "explosion", "inundation", "traffic_accident",
-  "subway_accident", "earthquake", "landslide", "power_outage", "chemical_accident", "elevator_accident",
-];
-export const SEVERITIES = ["minor", "moderate", "severe", "extreme"];

@@ -1,21 +1,19 @@
-// An analyst's look at one incident: the token pasted once (kept in this tab's sessionStorage,
-// never in the address), the timeline page by page, the state at any moment on a slider, the
+// An analyst's look at one incident: signed in with the analyst's token (desk.js: kept in this tab
+// only, never in the address), the timeline page by page, the state at any moment on a slider, the
 // figures, and exports (fetched with the token and saved from a Blob: the token is never in a URL).
-import { config, request } from "/ui/common/api.js";
+import { config } from "/ui/common/api.js";
+import { openDesk } from "/ui/common/desk.js";
 import { lang, t } from "/ui/common/i18n.js";
 import { el, formatTime, problemText, ready, start } from "/ui/common/page.js";
+import { typeName } from "/ui/common/types.js";
 import "./words.js";
 
-const TOKEN = "jikimi.analyst.token";
 const PAGE = 200;
 const WEEK_MS = 7 * 24 * 3600 * 1000;
 const BEFORE_S = 60; // the slider starts this long before the first event: "before the incident"
 
 start();
 
-const login = document.getElementById("login");
-const loginError = document.getElementById("login-error");
-const desk = document.getElementById("desk");
 const pick = document.getElementById("pick");
 const problem = document.getElementById("error");
 const analysis = document.getElementById("analysis");
@@ -27,39 +25,14 @@ const timeline = document.getElementById("timeline");
 const more = document.getElementById("more");
 const exportState = document.getElementById("export-state");
 const { districts } = await config().catch(() => ({ districts: [] }));
-let token = read();
 let incident = null;
 let next = null;
 let origin = 0; // the slider's 0, in ms since the epoch
 let asking = null; // the state request being debounced
 let lastState = null;
 let lastFigures = null;
-
-function read() {
-  try {
-    return sessionStorage.getItem(TOKEN) || "";
-  } catch {
-    return "";
-  }
-}
-
-function keep(value) {
-  try {
-    if (value) sessionStorage.setItem(TOKEN, value);
-    else sessionStorage.removeItem(TOKEN);
-  } catch {
-    // refused: kept in this page only
-  }
-}
-
-async function call(path) {
-  try {
-    return await request(path, { token });
-  } catch (error) {
-    if (error.status === 401) signOut(t("login.refused"));
-    throw error;
-  }
-}
+const session = openDesk({ key: "jikimi.analyst.token", connect });
+const call = session.call;
 
 const named = (prefix, value) => (t(`${prefix}.${value}`) === `${prefix}.${value}` ? value : t(`${prefix}.${value}`));
 const place = (code) => {
@@ -93,7 +66,7 @@ function renderState() {
       "dl",
       {},
       facts([
-        ["state.type", named("type", incidentFacts.disaster_type)],
+        ["state.type", typeName(incidentFacts.disaster_type)],
         ["state.severity", t(`severity.${incidentFacts.severity}`)],
         ["state.status", named("status", incidentFacts.status)],
         ["state.place", [place(incidentFacts.district_code), incidentFacts.place].filter(Boolean).join(" · ")],
@@ -207,7 +180,7 @@ async function download(format, button) {
   exportState.textContent = t("export.working");
   try {
     const response = await fetch(`/incidents/${incident}/export?format=${format}`, {
-      headers: { Authorization: `Bearer ${token}` },
+      headers: { Authorization: `Bearer ${session.token}` },
       cache: "no-store",
       referrerPolicy: "no-referrer",
     });
@@ -221,7 +194,7 @@ async function download(format, button) {
     setTimeout(() => URL.revokeObjectURL(link.href), 60_000);
     exportState.textContent = t("export.done", { size: Math.ceil(blob.size / 1024) });
   } catch (error) {
-    if (error.status === 401) signOut(t("login.refused"));
+    if (error.status === 401) session.signOut(t("login.refused"));
     exportState.textContent = problemText(error);
   } finally {
     button.disabled = false;
@@ -243,31 +216,11 @@ async function listRecent() {
   }
 }
 
-function connect() {
-  login.hidden = true;
-  desk.hidden = false;
+function connect(pasted) {
   listRecent();
+  if (pasted) pick.elements.incident.focus();
 }
 
-function signOut(why = "") {
-  token = "";
-  keep("");
-  desk.hidden = true;
-  login.hidden = false;
-  loginError.textContent = why;
-  loginError.hidden = !why;
-  login.elements.token.focus();
-}
-
-login.addEventListener("submit", (event) => {
-  event.preventDefault();
-  token = login.elements.token.value.trim();
-  login.reset();
-  keep(token);
-  connect();
-  pick.elements.incident.focus();
-});
-document.getElementById("logout").addEventListener("click", () => signOut());
 pick.addEventListener("submit", (event) => {
   event.preventDefault();
   open(pick.elements.incident.value.trim().toLowerCase());
@@ -300,6 +253,5 @@ document.addEventListener("jikimi:lang", () => {
   renderFigures();
 });
 
-if (token) connect();
-else login.hidden = false;
+await session.begin();
 ready();

@@ -1,5 +1,6 @@
 // The analyst page's words. Static text is written in Korean in the page: only its English is
-// here; text the script writes has both languages.
+// here; text the script writes has both languages. The sign-in's words are desk.js's, the
+// disaster types' types.js's (both in /ui/common/).
 import { add } from "/ui/common/i18n.js";
 
 add({
@@ -7,9 +8,6 @@ add({
     "brand": "Jikimi analysis",
     "analyst.title": "Incident analysis",
     "login.token": "Analyst token",
-    "login.hint": "Kept in this tab only, never in the address.",
-    "login.connect": "Connect",
-    "login.forget": "Forget token",
     "pick.recent": "Incidents opened in the last 7 days",
     "pick.incident": "Incident number",
     "pick.open": "Open",
@@ -28,7 +26,6 @@ add({
     "timeline.more": "More",
   },
   ko: {
-    "login.refused": "토큰이 맞지 않거나 만료되었습니다.",
     "pick.unknown": "타임라인에 없는 사건입니다.",
     "pick.choose": "사건을 고르세요",
     "pick.none": "최근에 열린 사건이 없습니다",
@@ -64,19 +61,10 @@ add({
     "figures.never": "한 번도 확인하지 않음",
     "export.working": "내보내는 중…",
     "export.done": "저장했습니다. ({size} KB)",
-    "type.fire": "화재",
-    "type.gas_leak": "가스 사고",
-    "type.building_collapse": "건축물 붕괴",
-    "type.explosion": "폭발",
-    "type.inundation": "침수",
-    "type.traffic_accident": "교통사고",
-    "type.subway_accident": "지하철 사고",
-    "type.earthquake": "지진",
   },
 });
 add({
   en: {
-    "login.refused": "The token is wrong or has expired.",
     "pick.unknown": "This incident is not on the timeline.",
     "pick.choose": "Choose an incident",
     "pick.none": "No incident opened lately",
@@ -112,13 +100,5 @@ add({
     "figures.never": "Never acknowledged",
     "export.working": "Exporting…",
     "export.done": "Saved. ({size} KB)",
-    "type.fire": "Fire",
-    "type.gas_leak": "Gas accident",
-    "type.building_collapse": "Building collapse",
-    "type.explosion": "Explosion",
-    "type.inundation": "Inundation",
-    "type.traffic_accident": "Traffic accident",
-    "type.subway_accident": "Subway accident",
-    "type.earthquake": "Earthquake",
   },
 });

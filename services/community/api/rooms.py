@@ -33,7 +33,16 @@ from shared.events.community import MessagePosted
 from shared.links import InvalidTokenError, read_room_token
 from shared.webauth import requires
 
-__all__ = ["MessageIn", "MessageOut", "RoomController", "RoomLinkController", "post_to_room", "sse_of"]
+__all__ = [
+    "MessageIn",
+    "MessageOut",
+    "RoomController",
+    "RoomLinkController",
+    "admitted",
+    "post_to_room",
+    "room_messages",
+    "sse_of",
+]
 
 After = Annotated[int, Parameter(ge=0, description="only messages after this number")]
 LastEventId = Annotated[int | None, Parameter(header="Last-Event-ID", ge=0, required=False)]
@@ -80,18 +89,25 @@ class RoomSummaryOut(msgspec.Struct, frozen=True):
         return cls(c.incident_id, c.disaster_type, c.severity, sum(s.count for s in c.seats), filled, c.closed)
 
 
-async def _admitted(service: CommunityService, incident_id: UUID, role: str, subject: str) -> Community:
+async def admitted(
+    service: CommunityService, incident_id: UUID, role: str, subject: str, *, refused: str = ""
+) -> Community:
+    """The incident's community, if its room admits ``role:subject``; else 404 or 403 (with
+    ``refused`` as the reason, when the caller has a better one to give)."""
     found = await service.get(incident_id)
     if found is None:
         raise CommunityNotFoundError(f"incident {incident_id} has no community")
     if not found.admits(role, subject):
+        if refused:
+            raise PermissionDeniedException(refused)
         if role == Role.CITIZEN:
             raise PermissionDeniedException("your report is no longer part of this incident")
         raise PermissionDeniedException("only this incident's operators, members and departments are in its room")
     return found
 
 
-async def _messages(service: CommunityService, incident_id: UUID, after: int, reader: str) -> list[MessageOut]:
+async def room_messages(service: CommunityService, incident_id: UUID, after: int, reader: str) -> list[MessageOut]:
+    """The room's messages after number ``after``, as ``reader`` sees them."""
     events = await asyncio.to_thread(history, service.app, incident_id, after=after)
     return [MessageOut.of(e, reader=reader) for e in events if isinstance(e, MessagePosted)]
 
@@ -155,12 +171,12 @@ class RoomController(Controller):
     async def messages(
         self, incident_id: UUID, community: CommunityService, claims: Claims, after: After = 0
     ) -> list[MessageOut]:
-        await _admitted(community, incident_id, claims.role.value, claims.sub)
-        return await _messages(community, incident_id, after, f"{claims.role}:{claims.sub}")
+        await admitted(community, incident_id, claims.role.value, claims.sub)
+        return await room_messages(community, incident_id, after, f"{claims.role}:{claims.sub}")
 
     @post("/messages", operation_id="postRoomMessage", status_code=HTTP_201_CREATED)
     async def post(self, incident_id: UUID, data: MessageIn, community: CommunityService, claims: Claims) -> MessageOut:
-        await _admitted(community, incident_id, claims.role.value, claims.sub)
+        await admitted(community, incident_id, claims.role.value, claims.sub)
         return await post_to_room(community, incident_id, data, f"{claims.role}:{claims.sub}")
 
     @get("/stream", operation_id="streamRoom", summary="The room live (Server-Sent Events)")
@@ -173,7 +189,7 @@ class RoomController(Controller):
         after: After = 0,
         last_event_id: LastEventId = None,
     ) -> ServerSentEvent:
-        await _admitted(community, incident_id, claims.role.value, claims.sub)
+        await admitted(community, incident_id, claims.role.value, claims.sub)
         start = last_event_id if last_event_id is not None else after
         return sse_of(
             request.app.state.rooms, incident_id, claims.role.value, claims.sub, show=CommunityOut.of, after=start
@@ -198,22 +214,22 @@ class RoomLinkController(Controller):
         self, request: Request[Any, Any, Any], token: str, community: CommunityService
     ) -> RoomSummaryOut:
         incident_id, reporter = _read(request, token)
-        return RoomSummaryOut.of(await _admitted(community, incident_id, Role.CITIZEN, reporter))
+        return RoomSummaryOut.of(await admitted(community, incident_id, Role.CITIZEN, reporter))
 
     @get("/messages", operation_id="listRoomMessagesByLink", summary="The room's messages, oldest first")
     async def messages(
         self, request: Request[Any, Any, Any], token: str, community: CommunityService, after: After = 0
     ) -> list[MessageOut]:
         incident_id, reporter = _read(request, token)
-        await _admitted(community, incident_id, Role.CITIZEN, reporter)
-        return await _messages(community, incident_id, after, f"citizen:{reporter}")
+        await admitted(community, incident_id, Role.CITIZEN, reporter)
+        return await room_messages(community, incident_id, after, f"citizen:{reporter}")
 
     @post("/messages", operation_id="postRoomMessageByLink", status_code=HTTP_201_CREATED)
     async def post(
         self, request: Request[Any, Any, Any], token: str, data: MessageIn, community: CommunityService
     ) -> MessageOut:
         incident_id, reporter = _read(request, token)
-        await _admitted(community, incident_id, Role.CITIZEN, reporter)
+        await admitted(community, incident_id, Role.CITIZEN, reporter)
         return await post_to_room(community, incident_id, data, f"citizen:{reporter}")
 
     @get("/stream", operation_id="streamRoomByLink", summary="The room live (Server-Sent Events)")
@@ -226,6 +242,6 @@ class RoomLinkController(Controller):
         last_event_id: LastEventId = None,
     ) -> ServerSentEvent:
         incident_id, reporter = _read(request, token)
-        await _admitted(community, incident_id, Role.CITIZEN, reporter)
+        await admitted(community, incident_id, Role.CITIZEN, reporter)
         start = last_event_id if last_event_id is not None else after
         return sse_of(request.app.state.rooms, incident_id, Role.CITIZEN, reporter, show=RoomSummaryOut.of, after=start)

@@ -10,27 +10,24 @@ granted, and access ends as the bearer's would: when the expert is released.
 
 from __future__ import annotations
 
-import asyncio
 from datetime import datetime, timedelta
 from typing import Annotated, Any
 from uuid import UUID
 
 import msgspec
 from litestar import Controller, Request, get, post
-from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
+from litestar.exceptions import NotAuthorizedException
 from litestar.params import Parameter
 from litestar.response import ServerSentEvent
 from litestar.status_codes import HTTP_201_CREATED
 
 from services.community.api.communities import CommunityOut
-from services.community.api.rooms import MessageIn, MessageOut, post_to_room, sse_of
+from services.community.api.rooms import MessageIn, MessageOut, admitted, post_to_room, room_messages, sse_of
 from services.community.application import CommunityService
-from services.community.invitations import AnswerError, CommunityNotFoundError
-from services.community.rooms import history
+from services.community.invitations import AnswerError
 from services.community.view import Community
 from shared.auth import Role
 from shared.events import utc_now
-from shared.events.community import MessagePosted
 from shared.links import InvalidTokenError, invitation_token, read_invitation_token
 
 __all__ = ["SEAT_LINK_TTL_S", "SeatLinkController", "SeatLinkOut"]
@@ -57,12 +54,9 @@ def _read(request: Request[Any, Any, Any], token: str) -> tuple[UUID, str]:
 
 
 async def _admitted(service: CommunityService, incident_id: UUID, expert_id: str) -> Community:
-    found = await service.get(incident_id)
-    if found is None:
-        raise CommunityNotFoundError(f"incident {incident_id} has no community")
-    if not found.admits(Role.EXPERT, expert_id):
-        raise PermissionDeniedException("only invited or seated experts are in the room")
-    return found
+    return await admitted(
+        service, incident_id, Role.EXPERT, expert_id, refused="only invited or seated experts are in the room"
+    )
 
 
 class SeatLinkController(Controller):
@@ -87,9 +81,7 @@ class SeatLinkController(Controller):
     ) -> list[MessageOut]:
         incident_id, expert_id = _read(request, token)
         await _admitted(community, incident_id, expert_id)
-        events = await asyncio.to_thread(history, community.app, incident_id, after=after)
-        reader = f"expert:{expert_id}"
-        return [MessageOut.of(e, reader=reader) for e in events if isinstance(e, MessagePosted)]
+        return await room_messages(community, incident_id, after, f"expert:{expert_id}")
 
     @post("/room/messages", operation_id="postRoomMessageByInvitation", status_code=HTTP_201_CREATED)
     async def post(

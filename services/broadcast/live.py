@@ -40,6 +40,7 @@ from shared.events.broadcast import (
     LiveFannedOut,
     LiveReached,
     live_delivery_id,
+    member_of,
 )
 from shared.events.community import MessagePosted
 
@@ -49,23 +50,6 @@ log = structlog.get_logger()
 
 _KEEP = 5000  # items kept per member: enough to resume after any realistic disconnection
 _BATCH = 2000
-_ROLE_OF_KIND = {
-    "invitation": "expert",
-    "release_notice": "expert",
-    "briefing": "department",
-    "room_link": "citizen",
-    "reporter_notice": "citizen",
-    "seat_unfillable": "operator",
-}
-
-
-def member_of(recipient: str, kind: str) -> str:
-    """The member a delivery is for, as ``role:id`` (deliveries to operators are for all of them)."""
-    if recipient == "operators":
-        return "operator:*"
-    if ":" in recipient:
-        return recipient
-    return f"{_ROLE_OF_KIND.get(kind, 'member')}:{recipient}"
 
 
 def fan_out(event: Event) -> Sequence[Event]:

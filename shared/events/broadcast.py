@@ -32,6 +32,7 @@ __all__ = [
     "LiveFannedOut",
     "LiveReached",
     "live_delivery_id",
+    "member_of",
 ]
 
 
@@ -123,6 +124,27 @@ class DeliveryWithdrawn(Event, frozen=True, tag="broadcast.delivery_withdrawn"):
 # id is ``live_delivery_id(fan-out id, member)``. Which of them reached an open stream is
 # recorded in rounds on the fan-out's stream; each member's acknowledgement is the first event
 # of their delivery's own stream.
+
+
+_ROLE_OF_KIND = {
+    "invitation": "expert",
+    "release_notice": "expert",
+    "briefing": "department",
+    "room_link": "citizen",
+    "reporter_notice": "citizen",
+    "district_guide": "citizen",
+    "seat_unfillable": "operator",
+}
+
+
+def member_of(recipient: str, kind: str) -> str:
+    """Who a delivery is for, as ``role:id``, from its recipient and what it is (an expert's
+    invitation names the bare expert id; an operators' alert is for every operator)."""
+    if recipient == "operators":
+        return "operator:*"
+    if ":" in recipient:
+        return recipient
+    return f"{_ROLE_OF_KIND.get(kind, 'member')}:{recipient}"
 
 
 def live_delivery_id(fan_out_id: UUID, member: str) -> UUID:

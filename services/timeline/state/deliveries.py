@@ -27,30 +27,10 @@ from shared.events.broadcast import (
     LiveFannedOut,
     LiveReached,
     live_delivery_id,
+    member_of,
 )
 
 __all__ = ["Deliveries", "member_of"]
-
-# Who a delivery is for, as role:id, by what it is: broadcast's live hub reads recipients the same
-# way (services never import each other, so the rule is repeated here).
-_ROLE_OF_KIND = {
-    "invitation": "expert",
-    "release_notice": "expert",
-    "briefing": "department",
-    "room_link": "citizen",
-    "reporter_notice": "citizen",
-    "district_guide": "citizen",
-    "seat_unfillable": "operator",
-}
-
-
-def member_of(recipient: str, kind: str) -> str:
-    """The member a delivery is for, as ``role:id`` (an operators' alert is for all of them)."""
-    if recipient == "operators":
-        return "operator:*"
-    if ":" in recipient:
-        return recipient
-    return f"{_ROLE_OF_KIND.get(kind, 'member')}:{recipient}"
 
 
 class _FanOut(msgspec.Struct, kw_only=True):

@@ -27,7 +27,6 @@ from typing import Any
 import structlog
 from eventsourcing.persistence import IntegrityError, Tracking
 from nats.aio.msg import Msg
-from nats.errors import TimeoutError as NatsTimeoutError
 from nats.js import JetStreamContext
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 
@@ -35,6 +34,7 @@ from shared.eventlog.application import ServiceApplication
 from shared.eventlog.recorders import is_tracking_conflict
 from shared.eventlog.writer import State
 from shared.events import CODEC, Event, UnknownEventError
+from shared.stream import fetch_ready
 
 __all__ = ["ConsumerStats", "Handler", "StreamConsumer"]
 
@@ -114,12 +114,12 @@ class StreamConsumer:
         await self._js.add_consumer(self._stream, self.config())
         psub = await self._js.pull_subscribe_bind(self.durable, self._stream)
         log.info("consumer_started", consumer=self.durable, subjects=self._subjects)
-        fetching = asyncio.create_task(self._fetch(psub))
+        fetching = asyncio.create_task(fetch_ready(psub, self._batch_size))
         try:
             while not stop.is_set():
                 msgs = await fetching
                 # Fetch the next batch while this one is handled and committed.
-                fetching = asyncio.create_task(self._fetch(psub))
+                fetching = asyncio.create_task(fetch_ready(psub, self._batch_size))
                 if msgs:
                     await self.process(msgs)
         finally:
@@ -128,22 +128,6 @@ class StreamConsumer:
                 await fetching
             await psub.unsubscribe()
             log.info("consumer_stopped", consumer=self.durable, **vars(self.stats))
-
-    async def _fetch(self, psub: JetStreamContext.PullSubscription) -> list[Msg]:
-        """Wait for one message, then take what else is ready, without waiting for a full batch.
-
-        nats-py's fetch(n) lingers until n messages or its timeout once nothing was ready at the
-        time of asking, which turns a trickle of events into half-second delays."""
-        try:
-            first = await psub.fetch(1, timeout=0.5)
-        except (TimeoutError, NatsTimeoutError):
-            return []
-        try:
-            # Ready messages come back on the no-wait request; a tiny timeout ends the lingering one.
-            more = await psub.fetch(self._batch_size - 1, timeout=0.002)
-        except (TimeoutError, NatsTimeoutError):
-            more = []
-        return [*first, *more]
 
     async def process(self, msgs: Sequence[Msg]) -> None:
         """Handle one fetched batch: commit it, then acknowledge it."""

@@ -7,13 +7,15 @@ from typing import Any
 import nats
 import structlog
 from nats.aio.client import Client
+from nats.aio.msg import Msg
+from nats.errors import TimeoutError as NatsTimeoutError
 from nats.js import JetStreamContext
 from nats.js.api import DiscardPolicy, RetentionPolicy, StorageType, StreamConfig
 from nats.js.errors import NotFoundError
 
 from shared.settings import NatsSettings
 
-__all__ = ["SUBJECTS", "connect", "ensure_stream", "stream_config"]
+__all__ = ["SUBJECTS", "connect", "ensure_stream", "fetch_ready", "stream_config"]
 
 log = structlog.get_logger()
 
@@ -73,3 +75,21 @@ async def ensure_stream(js: JetStreamContext, settings: NatsSettings) -> None:
         await js.stream_info(parked.name or "")
     except NotFoundError:
         await js.add_stream(parked)
+
+
+async def fetch_ready(psub: JetStreamContext.PullSubscription, batch: int) -> list[Msg]:
+    """Wait (up to 0.5 s) for one message, then take what else is ready, up to ``batch``, without
+    waiting for a full batch.
+
+    nats-py's fetch(n) lingers until n messages or its timeout once nothing was ready at the time
+    of asking, which turns a trickle of events into half-second delays."""
+    try:
+        first = await psub.fetch(1, timeout=0.5)
+    except (TimeoutError, NatsTimeoutError):
+        return []
+    try:
+        # Ready messages come back on the no-wait request; a tiny timeout ends the lingering one.
+        more = await psub.fetch(batch - 1, timeout=0.002)
+    except (TimeoutError, NatsTimeoutError):
+        more = []
+    return [*first, *more]

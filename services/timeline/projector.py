@@ -18,12 +18,11 @@ from dataclasses import dataclass
 import structlog
 from nats.aio.client import Client
 from nats.aio.msg import Msg
-from nats.errors import TimeoutError as NatsTimeoutError
-from nats.js import JetStreamContext
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 
 from services.timeline.entries import Entry, Filing
 from services.timeline.store import TimelineStore
+from shared.stream import fetch_ready
 
 __all__ = ["Projector", "ProjectorStats"]
 
@@ -73,24 +72,12 @@ class Projector:
         log.info("timeline_projector_started", consumer=self.durable)
         try:
             while not stop.is_set():
-                if msgs := await self._fetch(psub):
+                if msgs := await fetch_ready(psub, self._batch):
                     await self._file(filing, msgs)
         finally:
             with contextlib.suppress(Exception):
                 await psub.unsubscribe()
             log.info("timeline_projector_stopped", **vars(self.stats))
-
-    async def _fetch(self, psub: JetStreamContext.PullSubscription) -> list[Msg]:
-        """Wait for one message, then take what else is ready (see shared/consumer.py)."""
-        try:
-            first = await psub.fetch(1, timeout=0.5)
-        except (TimeoutError, NatsTimeoutError):
-            return []
-        try:
-            more = await psub.fetch(self._batch - 1, timeout=0.002)
-        except (TimeoutError, NatsTimeoutError):
-            more = []
-        return [*first, *more]
 
     async def _file(self, filing: Filing, msgs: list[Msg]) -> None:
         entries: list[Entry] = []

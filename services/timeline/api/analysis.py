@@ -16,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import re
 from datetime import datetime
-from typing import Annotated, Literal, Protocol, runtime_checkable
+from typing import Annotated, Protocol, runtime_checkable
 from uuid import UUID
 
 import msgspec
@@ -26,13 +26,13 @@ from litestar.params import Parameter
 
 from services.timeline.figures import IncidentFigures, figures_of
 from services.timeline.state import IncidentState, state_at
+from services.timeline.store import Clock
 from shared.auth import Role
 from shared.events import Event, utc_now
 from shared.webauth import requires
 
 __all__ = ["AnalysisController", "Clock", "EventSource", "StateOut"]
 
-Clock = Literal["occurred", "recorded"]
 
 # A "+" written unencoded in a query string arrives as a space: "…T14:03:00 09:00" meant "+09:00".
 _OFFSET_AS_SPACE = re.compile(r"(?<=\d) (\d{2}(?::?\d{2})?)$")

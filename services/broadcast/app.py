@@ -60,36 +60,24 @@ def create_app() -> Litestar:
         runtime = ServiceRuntime.from_env(BroadcastApplication)
         view = DeliveryView(runtime.application.recorder)
 
-        async def send_deliveries(stop: asyncio.Event) -> None:
+        async def send(stop: asyncio.Event) -> None:
+            """Single deliveries and alert batches, through one client and one set of channels."""
+            database_url = runtime.database.url if runtime.database else None
             async with httpx.AsyncClient(timeout=10.0) as client:
-                sender = Sender(
-                    runtime.application,
-                    view,
-                    adapters_from(channels, client),
-                    privacy,
-                    links=Links.from_env(settings.secret_key),
-                    database_url=runtime.database.url if runtime.database else None,
-                )
-                await sender.run(stop)
-
-        async def send_alerts(stop: asyncio.Event) -> None:
-            async with httpx.AsyncClient(timeout=10.0) as client:
-                alerts = AlertSender(
-                    runtime.application,
-                    view,
-                    adapters_from(channels, client),
-                    privacy,
-                    database_url=runtime.database.url if runtime.database else None,
-                )
-                await alerts.run(stop)
+                adapters = adapters_from(channels, client)
+                links = Links.from_env(settings.secret_key)
+                sender = Sender(runtime.application, view, adapters, privacy, links=links, database_url=database_url)
+                alerts = AlertSender(runtime.application, view, adapters, privacy, database_url=database_url)
+                async with asyncio.TaskGroup() as senders:  # one failing stops both: the runtime restarts them
+                    senders.create_task(sender.run(stop))
+                    senders.create_task(alerts.run(stop))
 
         notices = subjects_of(ReporterNoticeQueued)
         runtime.consumers.append(ConsumerSpec("reporter-notices", notices, request_reporter_notice))
         community = subjects_of(MemberInvited, MemberReleased, SeatUnfillable, ReporterJoined)
         runtime.consumers.append(ConsumerSpec("community-requests", community, requests.handle))
         runtime.consumers.append(ConsumerSpec("probes", probe_subjects("broadcast", SERVICES), echo_probe("broadcast")))
-        runtime.loops.append(("sender", send_deliveries))
-        runtime.loops.append(("alerts", send_alerts))
+        runtime.loops.append(("senders", send))
         # Unacknowledged in time → the next channel; an expert's answer acknowledges their invitation.
         runtime.loops.append(("escalations", Escalator(runtime.application, view).run))
         answers = subjects_of(InvitationAccepted, InvitationDeclined, InvitationTimedOut, MemberReleased)

@@ -190,8 +190,10 @@ class LiveHub:
                 member, event.originator_version, live, event.kind, event.recipient, event.incident_id
             )
             text = event.text.replace(": {link}", "").replace("{link}", "")  # links go only to their channel
-            item = LiveItem(position, event.originator_id, event.kind, event.incident_id, text, event.recorded_at)
-            self._hand_out(member, msgspec.structs.replace(item, data=event.data), live=live)
+            item = LiveItem(
+                position, event.originator_id, event.kind, event.incident_id, text, event.recorded_at, event.data
+            )
+            self._hand_out(member, item, live=live)
         elif (known := self._known.get(event.originator_id)) is not None:
             known.version = max(known.version, event.originator_version)
             if isinstance(event, DeliveryDelivered):

@@ -173,9 +173,8 @@ class TimelineStore:
 
     async def known(self, incident_id: UUID) -> bool:
         """Whether any event is filed under the incident."""
-        query = sql.SQL("SELECT 1 FROM {} WHERE incident_id = %s LIMIT 1").format(sql.Identifier(TABLE))
         async with self._pool.connection() as conn:
-            return await (await conn.execute(query, (incident_id,))).fetchone() is not None
+            return await self._known_on(conn, incident_id)
 
     async def page(
         self,

@@ -15,6 +15,7 @@ import asyncio
 import contextlib
 from collections.abc import Callable, Sequence
 from datetime import datetime
+from typing import Any
 
 import structlog
 from eventsourcing.persistence import IntegrityError
@@ -87,31 +88,19 @@ def acknowledge_answers(view: DeliveryView) -> Callable[[Event], Sequence[Event]
         delivery = view.find(event.incident_id, event.expert_id, "invitation")
         if delivery is None or delivery.acknowledged_by or delivery.status in {"failed", "withdrawn"}:
             return ()
-        if isinstance(event, InvitationTimedOut | MemberReleased):
-            reason = "the invitation timed out" if isinstance(event, InvitationTimedOut) else "the invitation ended"
-            return [
-                DeliveryWithdrawn(
-                    originator_id=delivery.id,
-                    originator_version=delivery.version + 1,
-                    incident_id=delivery.incident_id,
-                    causation_id=event.id,
-                    recipient=delivery.recipient,
-                    kind=delivery.kind,
-                    reason=f"{reason}: {event.reason}"
-                    if isinstance(event, MemberReleased) and event.reason
-                    else reason,
-                )
-            ]
-        return [
-            DeliveryAcknowledged(
-                originator_id=delivery.id,
-                originator_version=delivery.version + 1,
-                incident_id=delivery.incident_id,
-                causation_id=event.id,
-                recipient=delivery.recipient,
-                kind=delivery.kind,
-                by=f"expert:{event.expert_id}",
-            )
-        ]
+        on_its_stream: dict[str, Any] = {
+            "originator_id": delivery.id,
+            "originator_version": delivery.version + 1,
+            "incident_id": delivery.incident_id,
+            "causation_id": event.id,
+            "recipient": delivery.recipient,
+            "kind": delivery.kind,
+        }
+        if isinstance(event, InvitationTimedOut):
+            return [DeliveryWithdrawn(**on_its_stream, reason="the invitation timed out")]
+        if isinstance(event, MemberReleased):
+            reason = f"the invitation ended: {event.reason}" if event.reason else "the invitation ended"
+            return [DeliveryWithdrawn(**on_its_stream, reason=reason)]
+        return [DeliveryAcknowledged(**on_its_stream, by=f"expert:{event.expert_id}")]
 
     return handle
